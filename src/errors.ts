@@ -1,0 +1,94 @@
+/**
+ * Every failure airlock reports carries a stable `code`. Messages may change between
+ * releases; codes do not. Tests and scripts match on codes only.
+ */
+export const ErrorCodes = {
+  // input
+  REF_INVALID: 'REF_INVALID',
+  LOCATION_INVALID: 'LOCATION_INVALID',
+  DIGEST_INVALID: 'DIGEST_INVALID',
+  PLATFORM_INVALID: 'PLATFORM_INVALID',
+  LIST_INVALID: 'LIST_INVALID',
+  USAGE: 'USAGE',
+  // content
+  MANIFEST_INVALID: 'MANIFEST_INVALID',
+  MANIFEST_TOO_LARGE: 'MANIFEST_TOO_LARGE',
+  MANIFEST_SCHEMA1_UNSUPPORTED: 'MANIFEST_SCHEMA1_UNSUPPORTED',
+  MEDIA_TYPE_UNSUPPORTED: 'MEDIA_TYPE_UNSUPPORTED',
+  DIGEST_MISMATCH: 'DIGEST_MISMATCH',
+  SIZE_MISMATCH: 'SIZE_MISMATCH',
+  PLATFORM_NOT_FOUND: 'PLATFORM_NOT_FOUND',
+  // registry
+  REGISTRY_UNAUTHORIZED: 'REGISTRY_UNAUTHORIZED',
+  REGISTRY_DENIED: 'REGISTRY_DENIED',
+  REGISTRY_NOT_FOUND: 'REGISTRY_NOT_FOUND',
+  REGISTRY_RATE_LIMITED: 'REGISTRY_RATE_LIMITED',
+  REGISTRY_ERROR: 'REGISTRY_ERROR',
+  REGISTRY_UNREACHABLE: 'REGISTRY_UNREACHABLE',
+  REGISTRY_PROTOCOL: 'REGISTRY_PROTOCOL',
+  AUTH_FAILED: 'AUTH_FAILED',
+  CREDENTIALS_INVALID: 'CREDENTIALS_INVALID',
+  CREDENTIAL_HELPER_FAILED: 'CREDENTIAL_HELPER_FAILED',
+  TLS_CONFIG_INVALID: 'TLS_CONFIG_INVALID',
+  // local storage
+  LAYOUT_INVALID: 'LAYOUT_INVALID',
+  IMAGE_NOT_FOUND: 'IMAGE_NOT_FOUND',
+  STORE_IO: 'STORE_IO',
+  // run
+  INTERRUPTED: 'INTERRUPTED',
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Base error: a stable code, a human message, optional structured details. */
+export class AirlockError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AirlockError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** One entry of the Distribution spec's `{"errors":[...]}` body. */
+export interface SpecError {
+  code: string;
+  message?: string;
+  detail?: unknown;
+}
+
+/** An HTTP-level failure from a registry: status, URL and the spec's error list. */
+export class RegistryError extends AirlockError {
+  readonly status: number;
+  readonly url: string;
+  readonly errors: SpecError[];
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    info: { status: number; url: string; errors?: SpecError[] },
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, { status: info.status, url: info.url, errors: info.errors ?? [] }, options);
+    this.name = 'RegistryError';
+    this.status = info.status;
+    this.url = info.url;
+    this.errors = info.errors ?? [];
+  }
+}
+
+/** True when `err` is an AirlockError with the given code. */
+export function hasCode(err: unknown, code: ErrorCode): boolean {
+  return err instanceof AirlockError && err.code === code;
+}
+
+/** Wraps anything thrown into an AirlockError, keeping AirlockErrors as they are. */
+export function toAirlockError(err: unknown): AirlockError {
+  if (err instanceof AirlockError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new AirlockError(ErrorCodes.INTERNAL, message, {}, { cause: err });
+}
