@@ -64,6 +64,8 @@ export class VerifyingStream extends Transform {
     readonly expected: Digest,
     readonly expectedSize: number | undefined,
     private readonly what = 'blob',
+    /** Called with each chunk's length as it passes (progress counting without a 'data' listener). */
+    private readonly onChunk?: (bytes: number) => void,
   ) {
     super();
     this.hash = createHash(digestAlgorithm(expected));
@@ -81,6 +83,7 @@ export class VerifyingStream extends Transform {
       return;
     }
     this.hash.update(chunk);
+    this.onChunk?.(chunk.length);
     cb(null, chunk);
   }
 

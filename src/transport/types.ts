@@ -16,6 +16,10 @@ export interface FetchedManifest {
 export interface Source {
   /** Printable name, e.g. `docker://quay.io/ceph/ceph:v18`. */
   readonly description: string;
+  /** Blob namespace, as `Sink.blobScope`; when equal to a sink's, the engine mounts instead of copying. */
+  readonly blobScope?: string;
+  /** Repository within the scope, if any. */
+  readonly repository?: string;
   /** Descriptor of the manifest the location names (HEAD where the backend has it). */
   resolve(): Promise<Descriptor>;
   /** The exact manifest bytes for `digest`; throws DIGEST_MISMATCH if they do not hash to it. */

@@ -1,0 +1,94 @@
+import { pipeline } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Descriptor } from '../oci/descriptor.js';
+import { VerifyingStream } from '../oci/digest.js';
+import type { Sink, Source } from '../transport/types.js';
+import type { BlobAction } from './events.js';
+import { isRetryableCopyError } from './retryable.js';
+
+/** Where a blob ended up in a scope, so later images can mount it from there. */
+interface Landed {
+  repository: string | undefined;
+}
+
+/** Per-run knobs the blob ladder needs. */
+export interface BlobLadderOptions {
+  attempts: number;
+  retryBaseMs: number;
+  /** Runs `fn` under the run's blob concurrency limit. */
+  limit: <T>(fn: () => Promise<T>) => Promise<T>;
+  onBytes: (n: number) => void;
+  onRetry: (desc: Descriptor, attempt: number, err: unknown) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Copies each blob digest at most once per blob scope per run. The first image that needs
+ * a blob runs the ladder (exists → mount → stream with digest check); every other image
+ * that needs it in the same scope waits for that, then mounts it into its own repository
+ * (or finds it there already).
+ */
+export class BlobLadder {
+  private readonly landed = new Map<string, Promise<Landed>>();
+
+  constructor(private readonly opts: BlobLadderOptions) {}
+
+  /** Makes `desc` present in `sink`, reading from `source` only when it must. */
+  async copy(source: Source, sink: Sink, desc: Descriptor, dryRun = false): Promise<BlobAction> {
+    const key = `${sink.blobScope}|${desc.digest}`;
+    const earlier = this.landed.get(key);
+    if (earlier) {
+      const where = await earlier.catch(() => undefined);
+      if (where) {
+        if (where.repository === sink.repository) return 'exists';
+        return this.opts.limit(async () => {
+          const reuse = await sink.tryReuse(desc, sink.capabilities.crossRepoMount ? where.repository : undefined);
+          if (reuse) return reuse;
+          return dryRun ? 'sent' : this.stream(source, sink, desc);
+        });
+      }
+      // The earlier attempt failed: try ourselves below.
+    }
+    let action: BlobAction = 'sent';
+    const task = this.opts.limit(async () => {
+      // A dry run only looks: no mounts, which would write.
+      const reuse = await sink.tryReuse(desc, dryRun ? undefined : this.mountSource(source, sink));
+      action = reuse ?? (dryRun ? 'sent' : await this.stream(source, sink, desc));
+      return { repository: sink.repository };
+    });
+    // In a dry run nothing lands, so later images must look for themselves.
+    if (!dryRun) this.landed.set(key, task);
+    await task;
+    return action;
+  }
+
+  // Source and destination on the same registry: mount instead of copying bytes.
+  private mountSource(source: Source, sink: Sink): string | undefined {
+    if (!sink.capabilities.crossRepoMount || !source.blobScope || source.blobScope !== sink.blobScope) return undefined;
+    return source.repository !== sink.repository ? source.repository : undefined;
+  }
+
+  private async stream(source: Source, sink: Sink, desc: Descriptor): Promise<'sent'> {
+    for (let attempt = 1; ; attempt++) {
+      this.opts.signal?.throwIfAborted();
+      let counted = 0;
+      try {
+        const data = await source.getBlob(desc);
+        const verify = new VerifyingStream(desc.digest, desc.size, `blob ${desc.digest} from ${source.description}`, (n) => {
+          counted += n;
+          this.opts.onBytes(n);
+        });
+        // pipeline carries a source failure into the verifier, so the sink sees it and aborts.
+        pipeline(data, verify, () => {});
+        await sink.putBlob(desc, verify);
+        return 'sent';
+      } catch (err) {
+        if (counted) this.opts.onBytes(-counted);
+        if (attempt >= this.opts.attempts || !isRetryableCopyError(err)) throw err;
+        this.opts.onRetry(desc, attempt, err);
+        const backoff = this.opts.retryBaseMs * 2 ** (attempt - 1);
+        await sleep(Math.random() * backoff + backoff / 2, undefined, { signal: this.opts.signal });
+      }
+    }
+  }
+}
