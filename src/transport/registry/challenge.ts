@@ -8,6 +8,8 @@ export interface Challenge {
 
 const TOKEN = /[!#$%&'*+\-.^_`|~0-9A-Za-z]+/y;
 const SPACE = /[ \t]*/y;
+// Lenient: some servers send unquoted URLs as values, which are not RFC tokens.
+const BARE_VALUE = /[^,\s]*/y;
 
 /**
  * Parses `WWW-Authenticate` values (RFC 7235): several challenges per header, parameters
@@ -46,6 +48,13 @@ export function parseChallenges(header: string | string[] | undefined): Challeng
     return v;
   };
 
+  const bare = (): string => {
+    BARE_VALUE.lastIndex = i;
+    const m = BARE_VALUE.exec(s)!;
+    i = BARE_VALUE.lastIndex;
+    return m[0];
+  };
+
   let current: Challenge | null = null;
   while (i < s.length) {
     skip();
@@ -61,7 +70,7 @@ export function parseChallenges(header: string | string[] | undefined): Challeng
       // A parameter of the current challenge (token68 values like `abc==` end here too).
       i++;
       skip();
-      const value = s[i] === '"' ? quoted() : (token() ?? '');
+      const value = s[i] === '"' ? quoted() : bare();
       current.params[name.toLowerCase()] = value;
       continue;
     }
