@@ -164,6 +164,21 @@ export async function writeLayerFile(
   spec: LayerSpec,
   blobsDir: string,
 ): Promise<{ digest: Digest; diffId: Digest; size: number; path: string }> {
+  // Shared base layers of big images are generated once per directory, not per platform.
+  const key = `${blobsDir}|${layerKey(spec)}`;
+  const known = layerFileCache.get(key);
+  if (known && (await stat(known.path).catch(() => null))?.size === known.size) return known;
+  const written = await generateLayerFile(spec, blobsDir);
+  layerFileCache.set(key, written);
+  return written;
+}
+
+const layerFileCache = new Map<string, { digest: Digest; diffId: Digest; size: number; path: string }>();
+
+async function generateLayerFile(
+  spec: LayerSpec,
+  blobsDir: string,
+): Promise<{ digest: Digest; diffId: Digest; size: number; path: string }> {
   await mkdir(blobsDir, { recursive: true });
   const tmp = join(blobsDir, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const tarHash = new Hasher();
