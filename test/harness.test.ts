@@ -314,15 +314,15 @@ describe('the fault proxy', () => {
 
   it('delays, skips and counts matching requests', async () => {
     proxy.resetRequests();
-    proxy.addRule({ method: 'GET', path: /\/manifests\//, delayMs: 300, skip: 1 });
+    proxy.addRule({ method: 'GET', path: /\/manifests\//, delayMs: 600, skip: 1 });
     const url = `${proxy.url}/v2/proxy/img/manifests/v1`;
     const accept = { accept: 'application/vnd.oci.image.manifest.v1+json' };
     let t = Date.now();
     await (await fetch(url, { headers: accept })).arrayBuffer();
-    expect(Date.now() - t).toBeLessThan(300);
+    expect(Date.now() - t).toBeLessThan(600);
     t = Date.now();
     await (await fetch(url, { headers: accept })).arrayBuffer();
-    expect(Date.now() - t).toBeGreaterThanOrEqual(290);
+    expect(Date.now() - t).toBeGreaterThanOrEqual(590);
     expect(proxy.count('GET', /\/manifests\//)).toBe(2);
     expect(proxy.requests.map((r) => r.fault)).toEqual([undefined, 'delay']);
   });
