@@ -1,0 +1,46 @@
+import { ErrorCodes, type ErrorCode } from '../errors.js';
+
+/** Process exit codes, documented in `airlock --help`. */
+export const ExitCodes = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  partial: 3,
+  auth: 4,
+  interrupted: 130,
+} as const;
+
+/** The text `--help` shows for the exit codes. */
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0    success: every image copied or already up to date
+  1    a copy failed (registry, network or verification error)
+  2    invalid input: bad reference, location, list file or option
+  3    --keep-going: some images failed, the others were copied
+  4    authentication or authorisation refused by a registry
+  130  interrupted (Ctrl-C / SIGTERM)`;
+
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
+  ErrorCodes.REF_INVALID,
+  ErrorCodes.LOCATION_INVALID,
+  ErrorCodes.LIST_INVALID,
+  ErrorCodes.USAGE,
+  ErrorCodes.PLATFORM_INVALID,
+  ErrorCodes.DIGEST_INVALID,
+  ErrorCodes.TLS_CONFIG_INVALID,
+]);
+const AUTH_CODES: ReadonlySet<ErrorCode> = new Set([
+  ErrorCodes.REGISTRY_UNAUTHORIZED,
+  ErrorCodes.REGISTRY_DENIED,
+  ErrorCodes.AUTH_FAILED,
+  ErrorCodes.CREDENTIALS_INVALID,
+  ErrorCodes.CREDENTIAL_HELPER_FAILED,
+]);
+
+/** The exit code for a failure with this error code. */
+export function exitCodeFor(code: string): number {
+  if (USAGE_CODES.has(code as ErrorCode)) return ExitCodes.usage;
+  if (AUTH_CODES.has(code as ErrorCode)) return ExitCodes.auth;
+  if (code === ErrorCodes.INTERRUPTED) return ExitCodes.interrupted;
+  return ExitCodes.failed;
+}

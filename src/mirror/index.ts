@@ -1,0 +1,4 @@
+export * from './list.js';
+export * from './plan.js';
+export * from './run.js';
+export * from './report.js';

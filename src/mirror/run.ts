@@ -1,0 +1,58 @@
+import pLimit from 'p-limit';
+import { formatLocation } from '../ref/location.js';
+import { CopyRun, type CopyRunOptions } from '../copy/engine.js';
+import { emptyResult, type ImageResult } from '../copy/result.js';
+import { openSink, openSource, type TransportContext } from '../transport/open.js';
+import type { MirrorPair } from './plan.js';
+
+/** Options of a mirror run. */
+export interface MirrorOptions extends CopyRunOptions {
+  /** Images copied at once (default 4). */
+  jobs?: number;
+  /** Go on after a failed image (default: stop starting new ones). */
+  keepGoing?: boolean;
+}
+
+/**
+ * Copies every pair through one CopyRun (so shared blobs move once), `jobs` images at a
+ * time. Returns one result per pair, in the pairs' order; never throws for an image failure.
+ */
+export async function runMirror(pairs: MirrorPair[], ctx: TransportContext, opts: MirrorOptions = {}): Promise<ImageResult[]> {
+  const run = new CopyRun(opts);
+  return runPairs(run, pairs, ctx, opts);
+}
+
+/** As runMirror, on an existing CopyRun (to read its live totals while it works). */
+export async function runPairs(
+  run: CopyRun,
+  pairs: MirrorPair[],
+  ctx: TransportContext,
+  opts: MirrorOptions = {},
+): Promise<ImageResult[]> {
+  const limit = pLimit(opts.jobs ?? 4);
+  let stopped = false;
+  return Promise.all(
+    pairs.map((pair) =>
+      limit(async () => {
+        const src = formatLocation(pair.source);
+        const dst = formatLocation(pair.destination);
+        if (stopped || opts.signal?.aborted) return { ...emptyResult(src, dst), status: 'not-started' as const };
+        const result = await copyPair(run, pair, ctx);
+        if (result.status === 'failed' && !opts.keepGoing) stopped = true;
+        return result;
+      }),
+    ),
+  );
+}
+
+async function copyPair(run: CopyRun, pair: MirrorPair, ctx: TransportContext): Promise<ImageResult> {
+  let source;
+  try {
+    source = await openSource(pair.source, ctx);
+    const sink = await openSink(pair.destination, ctx);
+    return await run.copyImage(source, sink);
+  } catch (err) {
+    await source?.close().catch(() => undefined);
+    return run.recordFailure(formatLocation(pair.source), formatLocation(pair.destination), err);
+  }
+}
