@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AirlockError, ErrorCodes, RegistryError } from '../../src/errors.js';
@@ -14,6 +17,7 @@ import { readAll } from './push.js';
 // (oversized manifests, 5xx, 429, resets, redirects to another host, paginated tags).
 
 interface Seen {
+  body: string;
   method: string;
   url: string;
   headers: IncomingMessage['headers'];
@@ -37,12 +41,14 @@ afterEach(async () => {
 async function serve(handler: (req: IncomingMessage, res: ServerResponse, n: number) => void | Promise<void>): Promise<Scripted> {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    const entry: Seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '' };
+    seen.push(entry);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('error', () => undefined);
     res.on('error', () => undefined);
     req.on('end', () => {
+      entry.body = Buffer.concat(chunks).toString('utf8');
       Promise.resolve(handler(req, res, seen.length)).catch(() => res.destroy());
     });
   });
@@ -276,5 +282,62 @@ describe('Bearer tokens from a scripted realm', () => {
     const printed = JSON.stringify({ message: (err as Error).message, details: (err as AirlockError).details });
     expect(printed).not.toContain('secret-token-xyz');
     expect(printed).not.toContain('hunter2');
+  });
+});
+
+describe('concurrent requests', () => {
+  it('share one token fetch per scope set', async () => {
+    const realm = await serve(async (_req, res) => {
+      await new Promise((r) => setTimeout(r, 50));
+      json(res, 200, { token: 'tok', expires_in: 300 });
+    });
+    const srv = await serve((req, res) => {
+      if (req.headers.authorization !== 'Bearer tok') {
+        return json(res, 401, {}, { 'www-authenticate': `Bearer realm="${realm.origin}/token",service="svc"` });
+      }
+      json(res, 404, {});
+    });
+    const client = pool().client(srv.host);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => client.headManifest('c/r', `t${i}`)));
+    expect(results.every((r) => r === null)).toBe(true);
+    expect(realm.seen).toHaveLength(1);
+  });
+});
+
+describe('identity tokens', () => {
+  it('trades an identity token for an access token with the OAuth2 refresh grant, falling back to GET on 404', async () => {
+    let oauth = true;
+    const realm = await serve((req, res) => {
+      if (req.method === 'POST') {
+        if (!oauth) return json(res, 404, {});
+        return json(res, 200, { access_token: 'from-oauth', expires_in: 300 });
+      }
+      json(res, 200, { token: 'from-get' });
+    });
+    const srv = await serve((req, res) => {
+      const ok = req.headers.authorization === 'Bearer from-oauth' || req.headers.authorization === 'Bearer from-get';
+      if (!ok) return json(res, 401, {}, { 'www-authenticate': `Bearer realm="${realm.origin}/token",service="svc"` });
+      json(res, 200, {});
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-idtoken-'));
+    try {
+      await writeFile(
+        join(dir, 'config.json'),
+        JSON.stringify({ auths: { [srv.host]: { auth: Buffer.from('me:').toString('base64'), identitytoken: 'refresh-123' } } }),
+      );
+      await pool({ env: { HOME: '/nonexistent', DOCKER_CONFIG: dir } }).client(srv.host).ping();
+      expect(realm.seen.map((s) => s.method)).toEqual(['POST']);
+      expect(realm.seen[0]!.headers['content-type']).toBe('application/x-www-form-urlencoded');
+      const form = new URLSearchParams(realm.seen[0]!.body);
+      expect(Object.fromEntries(form)).toMatchObject({ grant_type: 'refresh_token', refresh_token: 'refresh-123', service: 'svc' });
+
+      oauth = false;
+      await pool({ env: { HOME: '/nonexistent', DOCKER_CONFIG: dir } }).client(srv.host).ping();
+      expect(realm.seen.map((s) => s.method)).toEqual(['POST', 'POST', 'GET']);
+      // The GET fallback authenticates with the identity token as password.
+      expect(realm.seen[2]!.headers.authorization).toBe(`Basic ${Buffer.from('me:refresh-123').toString('base64')}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -21,7 +21,7 @@ export const DEFAULT_TOKEN_LIFETIME_S = 60;
 
 /** Basic authorization header value for credentials (identity token as password when no password). */
 export function basicAuthorization(c: Credentials): string {
-  const password = c.password ?? c.identityToken ?? '';
+  const password = c.password || c.identityToken || '';
   return `Basic ${Buffer.from(`${c.username ?? ''}:${password}`, 'utf8').toString('base64')}`;
 }
 
@@ -114,7 +114,11 @@ export async function fetchToken(
   for (const s of scopes) get.searchParams.append('scope', s);
   if (credentials?.username && credentials.username !== '<token>') get.searchParams.set('account', credentials.username);
   const headers: Record<string, string> = {};
-  if (credentials) headers.authorization = basicAuthorization(credentials);
+  if (credentials) {
+    // An identity token stands in for the password on the token GET (Docker's behaviour).
+    const c = credentials.identityToken ? { ...credentials, password: credentials.identityToken } : credentials;
+    headers.authorization = basicAuthorization(c);
+  }
   const res = await http.send({ method: 'GET', url: get, headers, token: true });
   if (res.statusCode !== 200) throw await failure('GET', get, res, credentials !== null);
   return tokenFromJson(await readText(res, 1024 * 1024), get, Date.now());
