@@ -78,8 +78,8 @@ export class BlobLadder {
           counted += n;
           this.opts.onBytes(n);
         });
-        // pipeline carries a source failure into the verifier, so the sink sees it and aborts.
-        pipeline(data, verify, () => {});
+        // The sink sees a source failure through the verifier and aborts its write.
+        pipeline(data, verify, () => undefined);
         await sink.putBlob(desc, verify);
         return 'sent';
       } catch (err) {

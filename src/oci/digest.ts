@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { AirlockError, ErrorCodes } from '../errors.js';
 
 /** A content digest, `sha256:<64 hex>` (or sha512). Branded so plain strings are not mixed in. */
@@ -112,4 +112,17 @@ export class VerifyingStream extends Transform {
       { digest: this.expected, expected: this.expectedSize, actual: this.seen },
     );
   }
+}
+
+/**
+ * `data` as a stream that fails on a digest or size mismatch: returned as is when it is
+ * already a VerifyingStream for the same digest and size (no second hash), else wrapped.
+ */
+export function verified(data: Readable, expected: Digest, expectedSize: number | undefined, what = 'blob'): Readable {
+  if (data instanceof VerifyingStream && data.expected === expected && data.expectedSize === expectedSize) return data;
+  const verifier = new VerifyingStream(expected, expectedSize, what);
+  // pipeline carries a source failure into the verifier (so its consumer aborts) and keeps
+  // error listeners on both, so a late failure is never an uncaught 'error' event.
+  pipeline(data, verifier, () => undefined);
+  return verifier;
 }

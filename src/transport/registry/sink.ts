@@ -1,7 +1,7 @@
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { AirlockError, ErrorCodes } from '../../errors.js';
 import type { Descriptor } from '../../oci/descriptor.js';
-import { VerifyingStream, verifyBytes } from '../../oci/digest.js';
+import { verified, verifyBytes } from '../../oci/digest.js';
 import { formatReference, type ImageReference } from '../../ref/reference.js';
 import type { ReuseResult, Sink, SinkCapabilities } from '../types.js';
 import type { RegistryClient } from './client.js';
@@ -53,9 +53,8 @@ export class RegistrySink implements Sink {
 
   /** Streams the blob into a monolithic upload, verifying digest and size on the way. */
   async putBlob(desc: Descriptor, data: Readable): Promise<void> {
-    const verifier = new VerifyingStream(desc.digest, desc.size, `blob ${desc.digest}`);
-    // Errors of `data` reach the verifier (and so the upload); the upload reports them.
-    pipeline(data, verifier, () => undefined);
+    // The engine hands over an already verifying stream; anything else gets wrapped.
+    const verifier = verified(data, desc.digest, desc.size, `blob ${desc.digest}`);
     try {
       await this.client.uploadBlob(this.repository, desc, verifier);
     } finally {

@@ -10,6 +10,8 @@ import type { RegistryPool } from './pool.js';
 /** Reads one image reference from a registry through a shared pool. */
 export class RegistrySource implements Source {
   readonly description: string;
+  readonly blobScope: string;
+  readonly repository: string;
   private readonly client: RegistryClient;
 
   constructor(
@@ -17,6 +19,9 @@ export class RegistrySource implements Source {
     readonly ref: ImageReference,
   ) {
     this.description = `docker://${formatReference(ref)}`;
+    // Same scope as a RegistrySink on this host, so the engine can mount instead of copying.
+    this.blobScope = `registry:${ref.registry}`;
+    this.repository = ref.repository;
     this.client = pool.client(ref.registry);
   }
 
