@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { CopyEvent } from '../copy/events.js';
 import type { ImageResult } from '../copy/result.js';
+import { summarize } from '../mirror/report.js';
 import { formatBytes, formatDuration } from './format.js';
 
 /** How results are shown: a live bar on a terminal, plain lines otherwise, JSON lines on request. */
@@ -77,19 +78,9 @@ export class Reporter {
   finish(results: ImageResult[]): void {
     if (this.timer) clearInterval(this.timer);
     this.bar?.stop();
-    const count = (s: ImageResult['status']) => results.filter((r) => r.status === s).length;
     const elapsed = Date.now() - this.started;
-    const bytes = results.reduce((n, r) => n + r.bytesSent, 0);
-    const summary = {
-      images: results.length,
-      copied: count('copied'),
-      upToDate: count('up-to-date'),
-      planned: count('planned'),
-      failed: count('failed'),
-      notStarted: count('not-started'),
-      bytesSent: bytes,
-      durationMs: elapsed,
-    };
+    const summary = { ...summarize(results), durationMs: elapsed };
+    const bytes = summary.bytesSent;
     if (this.mode === 'json') {
       process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), type: 'summary', ...summary })}\n`);
       return;

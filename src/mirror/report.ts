@@ -10,22 +10,27 @@ export interface MirrorReport {
   images: ImageResult[];
 }
 
+/** Counts of a run's results by status, and the bytes sent. */
+export function summarize(results: ImageResult[]): MirrorReport['summary'] {
+  const count = (s: ImageResult['status']) => results.filter((r) => r.status === s).length;
+  return {
+    images: results.length,
+    copied: count('copied'),
+    upToDate: count('up-to-date'),
+    planned: count('planned'),
+    failed: count('failed'),
+    notStarted: count('not-started'),
+    bytesSent: results.reduce((n, r) => n + r.bytesSent, 0),
+  };
+}
+
 /** Builds the report document for a finished run. */
 export function buildReport(results: ImageResult[], startedAt: Date, finishedAt = new Date()): MirrorReport {
-  const count = (s: ImageResult['status']) => results.filter((r) => r.status === s).length;
   return {
     version: 1,
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
-    summary: {
-      images: results.length,
-      copied: count('copied'),
-      upToDate: count('up-to-date'),
-      planned: count('planned'),
-      failed: count('failed'),
-      notStarted: count('not-started'),
-      bytesSent: results.reduce((n, r) => n + r.bytesSent, 0),
-    },
+    summary: summarize(results),
     images: results,
   };
 }
