@@ -36,6 +36,8 @@ export interface ProxiedRequest {
   status: number;
   /** Which fault was applied, if any: 'drop', 'reset', 'status', 'delay', 'corrupt'. */
   fault?: string;
+  /** When the request arrived (Date.now()), to check waits between retries. */
+  at: number;
 }
 
 export interface FaultProxyOptions {
@@ -260,7 +262,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const path = req.url ?? '/';
-    const record: ProxiedRequest = { method, path, status: 0 };
+    const record: ProxiedRequest = { method, path, status: 0, at: Date.now() };
     records.push(record);
     const fault = match(method, path.split('?')[0] ?? path);
     if (fault) record.fault = faultKind(fault);
