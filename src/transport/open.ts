@@ -1,9 +1,6 @@
-import { AirlockError, ErrorCodes } from '../errors.js';
 import type { Location } from '../ref/location.js';
-import { OciLayout } from './layout/layout.js';
-import { LayoutSink } from './layout/sink.js';
-import { LayoutSource } from './layout/source.js';
-import { defaultStoreDir, storeName } from './layout/store.js';
+import { openLayoutSink, openLayoutSource } from './layout/open.js';
+import { defaultStoreDir } from './layout/store.js';
 import type { RegistryOptions } from './registry/options.js';
 import { RegistryPool } from './registry/pool.js';
 import { RegistrySink } from './registry/sink.js';
@@ -26,36 +23,12 @@ export async function closeTransportContext(ctx: TransportContext): Promise<void
   await ctx.registries.close();
 }
 
-/** Opens the read side of a location (one image). */
+/** Opens the read side of a location (one image): the transport is chosen by the location's kind. */
 export async function openSource(loc: Location, ctx: TransportContext): Promise<Source> {
-  switch (loc.kind) {
-    case 'docker':
-      return new RegistrySource(ctx.registries, loc.ref);
-    case 'oci':
-      return new LayoutSource(await OciLayout.open(loc.dir), loc.name);
-    case 'store': {
-      if (!loc.ref) throw new AirlockError(ErrorCodes.LOCATION_INVALID, 'store: as a source needs an image reference (store:REF)');
-      const layout = await OciLayout.open(ctx.storeDir);
-      return new LayoutSource(layout, storeName(loc.ref), {
-        description: `store:${storeName(loc.ref)}`,
-        ...(loc.ref.digest ? { digest: loc.ref.digest } : {}),
-      });
-    }
-  }
+  return loc.kind === 'docker' ? new RegistrySource(ctx.registries, loc.ref) : openLayoutSource(loc, ctx.storeDir);
 }
 
 /** Opens the write side of a location (one image); layouts and the store are created when missing. */
 export async function openSink(loc: Location, ctx: TransportContext): Promise<Sink> {
-  switch (loc.kind) {
-    case 'docker':
-      return new RegistrySink(ctx.registries, loc.ref);
-    case 'oci':
-      if (!loc.name) throw new AirlockError(ErrorCodes.LOCATION_INVALID, `oci:${loc.dir} as a destination needs a name (oci:DIR:NAME)`);
-      return new LayoutSink(await OciLayout.open(loc.dir, { create: true }), loc.name);
-    case 'store': {
-      if (!loc.ref) throw new AirlockError(ErrorCodes.LOCATION_INVALID, 'store: as a destination needs an image reference (store:REF)');
-      const layout = await OciLayout.open(ctx.storeDir, { create: true });
-      return new LayoutSink(layout, storeName(loc.ref), { description: `store:${storeName(loc.ref)}` });
-    }
-  }
+  return loc.kind === 'docker' ? new RegistrySink(ctx.registries, loc.ref) : openLayoutSink(loc, ctx.storeDir);
 }
