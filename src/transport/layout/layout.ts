@@ -213,11 +213,16 @@ export class OciLayout {
     try {
       await fs.mkdir(this.ingestDir, { recursive: true });
       handle = await fs.open(tmp, 'wx');
-      const verify = new VerifyingStream(desc.digest, desc.size, 'blob');
       const out = syncedFileWriter(handle);
-      verify.once('error', () => (origin ??= 'input'));
       out.once('error', () => (origin ??= 'disk'));
-      await pipeline(data, verify, out);
+      // The copy engine hands over a stream that already verifies this digest: hash once.
+      if (data instanceof VerifyingStream && data.expected === desc.digest && data.expectedSize === desc.size) {
+        await pipeline(data, out);
+      } else {
+        const verify = new VerifyingStream(desc.digest, desc.size, 'blob');
+        verify.once('error', () => (origin ??= 'input'));
+        await pipeline(data, verify, out);
+      }
       await handle.close();
       handle = undefined;
       await fs.mkdir(path.dirname(final), { recursive: true });
