@@ -42,9 +42,12 @@ export class BlobLadder {
       if (where) {
         if (where.repository === sink.repository) return 'exists';
         return this.opts.limit(async () => {
-          const reuse = await sink.tryReuse(desc, sink.capabilities.crossRepoMount ? where.repository : undefined);
+          const mountFrom = !dryRun && sink.capabilities.crossRepoMount ? where.repository : undefined;
+          const reuse = await sink.tryReuse(desc, mountFrom);
           if (reuse) return reuse;
-          return dryRun ? 'sent' : this.stream(source, sink, desc);
+          // A dry run plans what a real run would do here: mount when it can, else send again.
+          if (dryRun) return sink.capabilities.crossRepoMount ? 'mounted' : 'sent';
+          return this.stream(source, sink, desc);
         });
       }
       // The earlier attempt failed: try ourselves below.
@@ -56,8 +59,9 @@ export class BlobLadder {
       action = reuse ?? (dryRun ? 'sent' : await this.stream(source, sink, desc));
       return { repository: sink.repository };
     });
-    // In a dry run nothing lands, so later images must look for themselves.
-    if (!dryRun) this.landed.set(key, task);
+    // A dry run records where each digest would land too, so it plans each digest once per
+    // scope, as a real run sends it (a shared layer is not counted once per image or platform).
+    this.landed.set(key, task);
     await task;
     return action;
   }
