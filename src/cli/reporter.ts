@@ -25,7 +25,8 @@ export function describeResult(r: ImageResult): string {
           : r.status === 'not-started'
             ? 'not started (an earlier image failed; use --keep-going)'
             : `${formatBytes(r.bytesSent)} sent in ${r.blobsSent} blobs, ${r.blobsMounted} mounted, ${r.blobsExisting} present`;
-  const digest = r.digest ? ` ${r.digest.slice(0, 19)}` : '';
+  // The full digest: it is what users pin (a filtered index has a new one).
+  const digest = r.digest ? ` ${r.digest}` : '';
   return `${r.status.padEnd(10)} ${r.source} -> ${r.destination}${digest}  ${what} (${formatDuration(r.durationMs)})`;
 }
 
