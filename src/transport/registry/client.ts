@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { AirlockError, ErrorCodes, RegistryError } from '../../errors.js';
 import type { Descriptor } from '../../oci/descriptor.js';
 import { digestAlgorithm, digestOf, isDigest, verifyBytes, type Digest } from '../../oci/digest.js';
@@ -7,11 +7,12 @@ import { MANIFEST_ACCEPT } from '../../oci/mediatypes.js';
 import type { FetchedManifest } from '../types.js';
 import { HostAuth } from './auth.js';
 import { CredentialStore } from './credentials/store.js';
-import { redactUrl, responseError } from './errors.js';
+import { bodyError, redactUrl, responseError } from './errors.js';
 import { discard, header, HostHttp, readText, type HttpRequest, type HttpResponse } from './http.js';
 import { nextLink } from './link.js';
 import { manifestMediaType } from './media.js';
 import { resolveEndpoint, type HostEndpoint, type RegistryOptions } from './options.js';
+import { isRetryableError, retryDelay, sleep } from './retry.js';
 import { mountScopes, repositoryScope, type Access } from './scope.js';
 import { emptyStats, type RequestStats } from './stats.js';
 
@@ -164,7 +165,8 @@ export class RegistryClient {
    * GET a manifest with the full Accept list. Refuses more than 4 MiB (MANIFEST_TOO_LARGE,
    * checked on Content-Length and while reading). Verifies the bytes against
    * `expectedDigest` (default: the reference when it is a digest) and against
-   * Docker-Content-Digest when sent (DIGEST_MISMATCH). 404 → REGISTRY_NOT_FOUND.
+   * Docker-Content-Digest when sent (DIGEST_MISMATCH). 404 → REGISTRY_NOT_FOUND. A body
+   * cut short is asked for again like a connection error, then REGISTRY_UNREACHABLE.
    */
   async getManifest(
     repository: string,
@@ -174,16 +176,29 @@ export class RegistryClient {
   ): Promise<FetchedManifest> {
     const url = this.url(`${repository}/manifests/${reference}`);
     const what = `manifest ${this.host}/${repository}:${reference}`;
-    const { res } = await this.call({
-      method: 'GET',
-      url,
-      headers: { accept: ACCEPT },
-      scopes: [repositoryScope(repository, access)],
-      follow: true,
-      what,
-    });
-    if (res.statusCode !== 200) return this.fail('GET', url, res, what);
-    const bytes = await readManifestBody(res, what);
+    let res: HttpResponse;
+    let bytes: Buffer;
+    for (let attempt = 0; ; attempt++) {
+      ({ res } = await this.call({
+        method: 'GET',
+        url,
+        headers: { accept: ACCEPT },
+        scopes: [repositoryScope(repository, access)],
+        follow: true,
+        what,
+      }));
+      if (res.statusCode !== 200) return this.fail('GET', url, res, what);
+      try {
+        bytes = await readManifestBody(res, what);
+        break;
+      } catch (err) {
+        // A body cut off mid-way is a connection failure like any other: the GET can be replayed.
+        if (err instanceof AirlockError || attempt >= this.http.policy.retries || !isRetryableError(err)) {
+          throw bodyError(this.host, what, url, err);
+        }
+        await sleep(retryDelay(attempt, this.http.policy));
+      }
+    }
     const served = header(res, 'docker-content-digest');
     const expected = expectedDigest ?? (isDigest(reference) ? reference : undefined);
     if (expected) verifyBytes(bytes, expected, undefined, what);
@@ -219,6 +234,7 @@ export class RegistryClient {
   /**
    * GET a blob as a stream (unverified: the caller hashes it). Follows redirects to other
    * hosts (object storage) without sending them the Authorization header. 404 → REGISTRY_NOT_FOUND.
+   * A connection lost mid-body makes the stream fail with REGISTRY_UNREACHABLE.
    */
   async getBlob(repository: string, digest: Digest): Promise<Readable> {
     const url = this.url(`${repository}/blobs/${digest}`);
@@ -231,7 +247,7 @@ export class RegistryClient {
       what,
     });
     if (res.statusCode !== 200) return this.fail('GET', finalUrl, res, what);
-    return res.body;
+    return withBodyErrors(res.body, (err) => bodyError(this.host, what, finalUrl, err));
   }
 
   /**
@@ -421,6 +437,20 @@ export class RegistryClient {
   async close(): Promise<void> {
     await this.http.close();
   }
+}
+
+/**
+ * `body` as a stream whose errors are mapped by `toError` (so a connection lost mid-blob
+ * carries a stable code). Destroying the returned stream releases the response.
+ */
+function withBodyErrors(body: Readable, toError: (err: unknown) => Error): Readable {
+  const out = new PassThrough();
+  body.once('error', (err) => out.destroy(toError(err)));
+  out.once('close', () => {
+    if (!body.destroyed) body.destroy();
+  });
+  body.pipe(out);
+  return out;
 }
 
 /** Reads a manifest body, refusing more than MAX_MANIFEST_BYTES whatever Content-Length says. */

@@ -106,3 +106,19 @@ export function connectionError(host: string, method: string, url: string | URL,
     { cause: err },
   );
 }
+
+/**
+ * The error for a response body that broke off (connection reset or closed mid-body):
+ * REGISTRY_UNREACHABLE, like a request that got no answer, so callers retry it the same way.
+ * AirlockErrors (e.g. a size limit) pass through unchanged.
+ */
+export function bodyError(host: string, what: string, url: string | URL, err: unknown): AirlockError {
+  if (err instanceof AirlockError) return err;
+  const cause = errorCodeOf(err) ?? (err instanceof Error ? err.message : String(err));
+  return new AirlockError(
+    ErrorCodes.REGISTRY_UNREACHABLE,
+    `${what}: connection to ${host} lost while reading ${redactUrl(url)} (${cause})`,
+    { host, url: redactUrl(url), cause },
+    { cause: err },
+  );
+}
