@@ -12,7 +12,7 @@ import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { dockerRef, pushFixtureWithSkopeo, sideFor, skopeoCopy, skopeoManifestBytes } from '../helpers/skopeo.js';
 import { validateLayout, validateRegistryImage } from '../helpers/validate.js';
 import { imageResults, makeCliSandbox, show, summaryOf, type CliSandbox } from './cli.js';
-import { manifestStatus } from './probe.js';
+import { manifestStatus } from './registry-probe.js';
 
 const ociIndex = makeMultiArch({ seed: 'e2e-copy-oci', platforms: ['linux/amd64', 'linux/arm64/v8', 'linux/s390x'] });
 const dockerList = makeMultiArch({ seed: 'e2e-copy-docker', format: 'docker', platforms: ['linux/amd64', 'linux/arm/v7'] });
