@@ -1,0 +1,180 @@
+/**
+ * End to end: the local store (`store:`, an OCI layout under $AIRLOCK_STORE) as destination
+ * and source of the `airlock` CLI, read back by skopeo and checked file by file; and the
+ * exact command `npm run demo` runs on the shipped samples.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureBlobs, makeImage, makeMultiArch, writeOciLayout } from '../helpers/fixtures.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { dockerRef, pushFixtureWithSkopeo, sideFor, skopeoCopy, skopeoInspect, skopeoManifestBytes } from '../helpers/skopeo.js';
+import { validateLayout, validateRegistryImage } from '../helpers/validate.js';
+import { imageResults, makeCliSandbox, PROJECT_ROOT, show, type CliSandbox } from './cli.js';
+
+const REF_NAME = 'org.opencontainers.image.ref.name';
+const CONTAINERD_NAME = 'io.containerd.image.name';
+
+interface IndexEntry {
+  digest: string;
+  mediaType: string;
+  annotations?: Record<string, string>;
+}
+
+async function indexEntries(dir: string): Promise<IndexEntry[]> {
+  return (JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: IndexEntry[] }).manifests;
+}
+
+const multi = makeMultiArch({ seed: 'e2e-store-multi', baseLayers: [{ seed: 'e2e-store/base', size: 2500 }] });
+const single = makeImage({ seed: 'e2e-store-single', format: 'docker', layers: [{ seed: 'e2e-store/base', size: 2500 }, 1800] });
+
+let A: TestRegistry;
+let B: TestRegistry;
+let work: string;
+
+beforeAll(async () => {
+  [A, B, work] = await Promise.all([startRegistry(), startRegistry(), mkdtemp(join(tmpdir(), 'airlock-e2e-store-'))]);
+  expect(await pushFixtureWithSkopeo(multi, A, 'store/multi:t')).toBe(multi.manifestDesc.digest);
+  expect(await pushFixtureWithSkopeo(single, A, 'store/single:1')).toBe(single.manifestDesc.digest);
+});
+
+afterAll(async () => {
+  await Promise.all([A?.stop(), B?.stop(), work && rm(work, { recursive: true, force: true })]);
+});
+
+describe('registry -> store -> registry', () => {
+  let sb: CliSandbox;
+  beforeAll(async () => {
+    sb = await makeCliSandbox();
+  });
+  afterAll(async () => {
+    await sb?.remove();
+  });
+
+  const fullRef = (repoRef: string) => `${A.host}/${repoRef}`;
+
+  it('stores images under their full reference, readable by skopeo as an OCI layout', async () => {
+    for (const [repoRef, fixture] of [['store/multi:t', multi], ['store/single:1', single]] as const) {
+      const r = await sb.run(['copy', '--json', `docker://${fullRef(repoRef)}`, `store:${fullRef(repoRef)}`]);
+      expect(r.code, show(r)).toBe(0);
+      expect(imageResults(r.stdout)[0]).toMatchObject({ status: 'copied', digest: fixture.manifestDesc.digest });
+    }
+    const v = await validateLayout(sb.store, undefined, { checkDiffIds: true });
+    // Exactly one file per blob: the shared base layer once, no temp files left behind.
+    expect(v.roots.map((r) => r.name).sort()).toEqual([fullRef('store/multi:t'), fullRef('store/single:1')].sort());
+    const expected = new Set([...fixtureBlobs(multi), ...fixtureBlobs(single)].map((b) => b.desc.digest.slice(7)));
+    expect(new Set(await readdir(join(sb.store, 'blobs', 'sha256')))).toEqual(expected);
+    expect(new Set([...v.manifests, ...v.blobs].map((b) => b.digest.slice(7)))).toEqual(expected);
+
+    for (const e of await indexEntries(sb.store)) {
+      expect(e.annotations?.[REF_NAME]).toBeDefined();
+      expect(e.annotations?.[CONTAINERD_NAME]).toBe(e.annotations?.[REF_NAME]);
+    }
+    const entry = (await indexEntries(sb.store)).find((e) => e.annotations?.[REF_NAME] === fullRef('store/multi:t'))!;
+    expect(entry).toMatchObject({ digest: multi.manifestDesc.digest, mediaType: multi.manifestDesc.mediaType });
+
+    // skopeo reads the store by full reference: same manifest bytes, and a full copy out.
+    const raw = await skopeoManifestBytes(`oci:${sb.store}:${fullRef('store/multi:t')}`);
+    expect(raw.equals(multi.manifest)).toBe(true);
+    const inspected = (await skopeoInspect(`oci:${sb.store}:${fullRef('store/multi:t')}`)) as { Digest: string; Layers: unknown[] };
+    expect(inspected.Digest).toBe(multi.manifestDesc.digest);
+    expect(inspected.Layers).toHaveLength(2);
+    // (skopeo's oci: transport only looks at index entries with OCI media types, so the Docker
+    // v2s2 image, stored as its exact bytes, is checked by validateLayout above, not by skopeo.)
+    const out = join(work, 'skopeo-out');
+    await skopeoCopy(`oci:${sb.store}:${fullRef('store/multi:t')}`, `oci:${out}:t`, { all: true });
+    expect((await validateLayout(out, 't', { checkDiffIds: true })).digest).toBe(multi.manifestDesc.digest);
+  });
+
+  it('copies from the store back into a registry, bytes intact', async () => {
+    const r = await sb.run(['copy', '--json', `store:${fullRef('store/multi:t')}`, `docker://${B.host}/from-store/multi:t`]);
+    expect(r.code, show(r)).toBe(0);
+    expect(imageResults(r.stdout)[0]).toMatchObject({ status: 'copied', digest: multi.manifestDesc.digest });
+    await validateRegistryImage({ url: B.url, repository: 'from-store/multi', reference: 't', expectDigest: multi.manifestDesc.digest, checkDiffIds: true });
+    const raw = await skopeoManifestBytes(dockerRef(B, 'from-store/multi:t'), sideFor(B));
+    expect(raw.equals(multi.manifest)).toBe(true);
+  });
+
+  it('mirrors a list from the store (--from store:) into a registry', async () => {
+    const list = join(sb.dir, 'from-store.txt');
+    await writeFile(list, `# from the store\n${fullRef('store/multi:t')}\n${fullRef('store/single:1')}\n`);
+    const r = await sb.run(['mirror', list, '--from', 'store:', '--to', `${B.host}/mirror`]);
+    expect(r.code, show(r)).toBe(0);
+    await validateRegistryImage({ url: B.url, repository: 'mirror/store/multi', reference: 't', expectDigest: multi.manifestDesc.digest, checkDiffIds: true });
+    await validateRegistryImage({ url: B.url, repository: 'mirror/store/single', reference: '1', expectDigest: single.manifestDesc.digest, checkDiffIds: true });
+  });
+
+  it('finds the store up to date on a second copy', async () => {
+    const r = await sb.run(['copy', '--json', `docker://${fullRef('store/multi:t')}`, `store:${fullRef('store/multi:t')}`]);
+    expect(r.code, show(r)).toBe(0);
+    expect(imageResults(r.stdout)[0]).toMatchObject({ status: 'up-to-date', bytesSent: 0 });
+  });
+});
+
+describe('airlock mirror LIST --from oci:DIR --to store:', () => {
+  it('fills the store from a layout whose names are full references', async () => {
+    const sb = await makeCliSandbox();
+    try {
+      const layout = join(sb.dir, 'bundle');
+      const names = ['bundle.example/team/multi:1', 'bundle.example/team/single:2'];
+      await writeOciLayout(layout, [
+        { name: names[0]!, image: multi },
+        { name: names[1]!, image: single },
+      ]);
+      const list = join(sb.dir, 'list.txt');
+      await writeFile(list, `# the bundle\n\n${names.join('\n')}\n`);
+      const r = await sb.run(['mirror', list, '--from', `oci:${layout}`, '--to', 'store:']);
+      expect(r.code, show(r)).toBe(0);
+      const v = await validateLayout(sb.store, undefined, { checkDiffIds: true });
+      expect(v.roots.map((x) => [x.name, x.digest]).sort()).toEqual(
+        [
+          [names[0], multi.manifestDesc.digest],
+          [names[1], single.manifestDesc.digest],
+        ].sort(),
+      );
+      const raw = await skopeoManifestBytes(`oci:${sb.store}:${names[0]}`);
+      expect(raw.equals(multi.manifest)).toBe(true);
+    } finally {
+      await sb.remove();
+    }
+  });
+});
+
+describe('npm run demo', () => {
+  it('mirrors samples/images.txt from samples/layout into the store, then finds it all up to date', async () => {
+    const sb = await makeCliSandbox();
+    try {
+      // Exactly the command package.json's "demo" script runs, from the project root.
+      const pkg = JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+      const command = /node dist\/cli\/main\.js (.+)$/.exec(pkg.scripts.demo ?? '')?.[1];
+      expect(command).toBe('mirror samples/images.txt --from oci:samples/layout --to store:');
+      const demo = command!.split(' ');
+      const first = await sb.run(demo, { cwd: PROJECT_ROOT });
+      expect(first.code, show(first)).toBe(0);
+
+      const listed = (await readFile(join(PROJECT_ROOT, 'samples/images.txt'), 'utf8'))
+        .split('\n')
+        .map((l) => l.replace(/#.*/, '').trim())
+        .filter(Boolean);
+      expect(listed.length).toBeGreaterThan(0);
+      const samples = await indexEntries(join(PROJECT_ROOT, 'samples/layout'));
+      const sampleDigest = (name: string) => samples.find((e) => e.annotations?.[REF_NAME] === name)?.digest;
+
+      const v = await validateLayout(sb.store, undefined, { checkDiffIds: true });
+      expect(v.roots.map((x) => x.name).sort()).toEqual([...listed].sort());
+      for (const root of v.roots) expect(root.digest).toBe(sampleDigest(root.name!));
+      for (const e of await indexEntries(sb.store)) expect(e.annotations?.[CONTAINERD_NAME]).toBe(e.annotations?.[REF_NAME]);
+      const raw = await skopeoManifestBytes(`oci:${sb.store}:${listed[0]}`);
+      expect(raw.toString('utf8')).toBe(await readFile(join(PROJECT_ROOT, 'samples/layout/blobs/sha256', sampleDigest(listed[0]!)!.slice(7)), 'utf8'));
+
+      const second = await sb.run([...demo, '--json'], { cwd: PROJECT_ROOT });
+      expect(second.code, show(second)).toBe(0);
+      const results = imageResults(second.stdout);
+      expect(results).toHaveLength(listed.length);
+      for (const r of results) expect(r).toMatchObject({ status: 'up-to-date', bytesSent: 0 });
+    } finally {
+      await sb.remove();
+    }
+  });
+});
