@@ -13,10 +13,10 @@ import pLimit from 'p-limit';
 import { fixtureBlobs } from '../test/helpers/fixtures.js';
 import { pushFixtureWithSkopeo } from '../test/helpers/skopeo.js';
 import { ensureDataset, ensureIncremental, type Dataset, type DatasetImage } from './dataset.js';
-import { makeSandbox, type Sandbox } from './measure.js';
+import { makeSandbox, measure, type Sandbox } from './measure.js';
 import { planFor, SIZES, type SizeName } from './plan.js';
 import { startBenchRegistry, type BenchRegistry } from './registry.js';
-import { CASES, goals, renderTable, summarise, type CaseName, type RunRecord } from './report.js';
+import { CASES, goals, median, renderTable, summarise, type CaseName, type RunRecord } from './report.js';
 import { runTool, TOOLS, type ToolName } from './tools.js';
 import { checkTags, sampleOf, validateSample } from './verify.js';
 
@@ -43,7 +43,7 @@ function options(): Options {
   const { values } = parseArgs({
     options: {
       size: { type: 'string', default: 'full' },
-      runs: { type: 'string', default: '3' },
+      runs: { type: 'string', default: '5' },
       tools: { type: 'string', default: TOOLS.join(',') },
       help: { type: 'boolean', short: 'h' },
     },
@@ -134,6 +134,8 @@ async function timedRun(
   execFileSync('sync');
   const srcMark = await b.source.mark();
   const dstMark = await target.mark();
+  const srcCpu = await b.source.cpuSeconds();
+  const dstCpu = await target.cpuSeconds();
   const run = await runTool(tool, {
     source: b.source,
     target,
@@ -146,6 +148,7 @@ async function timedRun(
   });
   const source = await b.source.requestsSince(srcMark);
   const dest = await target.requestsSince(dstMark);
+  const registryCpuS = { source: (await b.source.cpuSeconds()) - srcCpu, target: (await target.cpuSeconds()) - dstCpu };
   // Everything below is outside the measurement: requests are counted already.
   const problems: string[] = [];
   if (run.exitCode !== 0) problems.push(`exit code ${run.exitCode} (see ${workDir})`);
@@ -163,6 +166,7 @@ async function timedRun(
     cpuS: run.userS + run.sysS,
     peakRssBytes: run.peakRssBytes,
     requests: { source, target: dest, total: source.total + dest.total },
+    registryCpuS,
     tags: images.length,
     bytesToCopy,
     ok: problems.length === 0,
@@ -173,9 +177,32 @@ async function timedRun(
   b.records.push(rec);
   log(
     `${c.padEnd(11)} ${round + 1}/${b.rounds} ${tool.padEnd(7)} wall ${rec.wallS.toFixed(2)} s, CPU ${rec.cpuS.toFixed(2)} s, ` +
-      `RSS ${(rec.peakRssBytes / 1e6).toFixed(0)} MB, ${rec.requests.total} requests (${source.total} source, ${dest.total} target)` +
+      `RSS ${(rec.peakRssBytes / 1e6).toFixed(0)} MB, ${rec.requests.total} requests (${source.total} source, ${dest.total} target), ` +
+      `registries' CPU ${(registryCpuS.source + registryCpuS.target).toFixed(2)} s` +
       (rec.ok ? `, verified${sample.length ? ` (+${sample.length} re-downloaded)` : ''}` : ` FAILED: ${problems.slice(0, 5).join('; ')}`),
   );
+}
+
+/** What starting each client costs with no work at all (`--version`, median of 3), and bare Node.js. */
+async function startFloor(tools: ToolName[], sandbox: Sandbox, dir: string): Promise<Record<string, { wallS: number; cpuS: number; peakRssBytes: number }>> {
+  const out: Record<string, { wallS: number; cpuS: number; peakRssBytes: number }> = {};
+  const commands: Record<string, [string, string[]]> = {
+    skopeo: ['skopeo', ['--version']],
+    airlock: [process.execPath, [AIRLOCK_MAIN, '--version']],
+    // Bare Node.js: the part of airlock's start that is the runtime, not airlock.
+    node: [process.execPath, ['-e', '0']],
+  };
+  for (const tool of [...tools, ...(tools.includes('airlock') ? ['node'] : [])]) {
+    const [cmd, args] = commands[tool]!;
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await measure(cmd, args, sandbox.env, join(dir, `start-${tool}-${i}`)));
+    out[tool] = {
+      wallS: median(runs.map((r) => r.wallS)),
+      cpuS: median(runs.map((r) => r.userS + r.sysS)),
+      peakRssBytes: median(runs.map((r) => r.peakRssBytes)),
+    };
+  }
+  return out;
 }
 
 async function newTarget(b: Bench, tool: ToolName): Promise<void> {
@@ -239,6 +266,7 @@ async function main(): Promise<void> {
       }
     }
 
+    const floor = await startFloor(opts.tools, sandbox, runDir);
     const summary = summarise(b.records);
     const goalList = goals(summary);
     const finished = Date.now();
@@ -268,6 +296,7 @@ async function main(): Promise<void> {
         cached: ds.cached,
       },
       seedS,
+      startFloor: floor,
       cases: CASES,
       summary,
       goals: goalList,
@@ -282,6 +311,10 @@ async function main(): Promise<void> {
         `${(ds.uniqueBytes / GiB).toFixed(2)} GiB; medians of ${opts.runs} runs\n\n`,
     );
     process.stdout.write(`${renderTable(summary, goalList)}\n\n`);
+    const floorText = Object.entries(floor)
+      .map(([t, f]) => `${t} ${f.wallS.toFixed(2)} s wall, ${f.cpuS.toFixed(2)} s CPU, ${(f.peakRssBytes / 1e6).toFixed(0)} MB`)
+      .join('; ');
+    process.stdout.write(`process start alone (--version; node -e 0; median of 3): ${floorText}\n`);
     process.stdout.write(`results: ${file}\nlogs:    ${runDir}\ntotal time: ${((finished - began) / 60000).toFixed(1)} min\n`);
   } finally {
     await cleanup();

@@ -4,7 +4,7 @@
  * except that the access log is on: one line per request, which is how requests are counted
  * without putting anything between the tools and the registries.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,8 @@ export interface BenchRegistry {
   pid: number;
   /** Bytes in the log so far: a mark to count requests from. */
   mark(): Promise<number>;
+  /** CPU seconds (user+sys) the registry process has used so far. */
+  cpuSeconds(): Promise<number>;
   /** Requests logged after `mark`, once the log has stopped growing. */
   requestsSince(mark: number): Promise<RequestCounts>;
   /** Kills the registry and removes its storage. Idempotent. */
@@ -66,6 +68,17 @@ export function countRequests(text: string): RequestCounts {
     if (Number(m[3]) >= 400) counts.errors++;
   }
   return counts;
+}
+
+let clockTicks: number | undefined;
+
+/** user+sys CPU seconds of a live process, from /proc/PID/stat (Linux). */
+export async function processCpuSeconds(pid: number): Promise<number> {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The command name may contain spaces: fields are counted after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
 async function sizeOf(file: string): Promise<number> {
@@ -149,6 +162,7 @@ export async function startBenchRegistry(label: string): Promise<BenchRegistry> 
       logFile,
       pid: child.pid!,
       mark: () => sizeOf(logFile),
+      cpuSeconds: () => processCpuSeconds(child.pid!),
       async requestsSince(mark) {
         // The registry logs a request after answering it: wait until the log stops growing.
         let size = await sizeOf(logFile);

@@ -21,6 +21,8 @@ export interface RunRecord {
   cpuS: number;
   peakRssBytes: number;
   requests: { source: RequestCounts; target: RequestCounts; total: number };
+  /** CPU seconds the source and target registries spent during the run (read from /proc). */
+  registryCpuS: { source: number; target: number };
   /** Tags in the list the tool was given. */
   tags: number;
   /** Bytes the target was missing before the run. */
@@ -44,6 +46,8 @@ export interface CaseSummary {
   maxPeakRssBytes?: number;
   requests?: number;
   requestsPerTag?: number;
+  /** Source + target registry CPU seconds. */
+  registryCpuS?: number;
 }
 
 export interface Goal {
@@ -80,6 +84,7 @@ export function summarise(runs: RunRecord[]): Record<CaseName, Partial<Record<To
         s.peakRssBytes = median(ok.map((r) => r.peakRssBytes));
         s.requests = median(ok.map((r) => r.requests.total));
         s.requestsPerTag = median(ok.map((r) => r.requests.total / r.tags));
+        s.registryCpuS = median(ok.map((r) => r.registryCpuS.source + r.registryCpuS.target));
       }
       out[c][tool] = s;
     }
@@ -140,7 +145,7 @@ const fmt = (n: number | undefined, digits = 2): string => (n === undefined ? '-
 /** The results table, medians per case and tool, ratio rows, then the goals. */
 export function renderTable(summary: ReturnType<typeof summarise>, goalList: Goal[]): string {
   const cols: Array<[string, number]> = [
-    ['case', 12], ['tool', 15], ['runs', 5], ['wall s', 9], ['CPU s', 8], ['CPU s/GiB', 10], ['peak RSS MB', 12], ['requests', 9], ['req/tag', 8],
+    ['case', 12], ['tool', 15], ['runs', 5], ['wall s', 9], ['CPU s', 8], ['CPU s/GiB', 10], ['peak RSS MB', 12], ['requests', 9], ['req/tag', 8], ['registry CPU s', 15],
   ];
   const line = (cells: string[]) => cells.map((c, i) => pad(c, cols[i]![1], i > 1)).join(' ').trimEnd();
   const rows = [line(cols.map(([h]) => h)), line(cols.map(([, w]) => '-'.repeat(w)))];
@@ -156,10 +161,11 @@ export function renderTable(summary: ReturnType<typeof summarise>, goalList: Goa
           runs,
           s.wallS === undefined ? 'FAILED' : fmt(s.wallS),
           fmt(s.cpuS),
-          c === 'cold' || c === 'incremental' ? fmt(s.cpuSPerGiB) : '-',
+          c === 'cold' ? fmt(s.cpuSPerGiB) : '-',
           s.peakRssBytes === undefined ? '-' : fmt(s.peakRssBytes / 1e6, 0),
           s.requests === undefined ? '-' : fmt(s.requests, 0),
           fmt(s.requestsPerTag, 1),
+          fmt(s.registryCpuS),
         ]),
       );
     }
@@ -178,6 +184,7 @@ export function renderTable(summary: ReturnType<typeof summarise>, goalList: Goa
           ratio(a.peakRssBytes, k.peakRssBytes),
           ratio(a.requests, k.requests),
           '',
+          ratio(a.registryCpuS, k.registryCpuS),
         ]),
       );
     }
