@@ -26,10 +26,12 @@ export interface BlobLadderOptions {
  * Copies each blob digest at most once per blob scope per run. The first image that needs
  * a blob runs the ladder (exists → mount → stream with digest check); every other image
  * that needs it in the same scope waits for that, then mounts it into its own repository
- * (or finds it there already).
+ * (or finds it there already), once per repository.
  */
 export class BlobLadder {
   private readonly landed = new Map<string, Promise<Landed>>();
+  /** Reuse attempts (mount, or send again) of a landed blob into another repository, by scope|digest|repository. */
+  private readonly reused = new Map<string, Promise<BlobAction>>();
 
   constructor(private readonly opts: BlobLadderOptions) {}
 
@@ -41,7 +43,13 @@ export class BlobLadder {
       const where = await earlier.catch(() => undefined);
       if (where) {
         if (where.repository === sink.repository) return 'exists';
-        return this.opts.limit(async () => {
+        // One attempt per repository: other images there wait for it. Concurrent mounts of one
+        // blob into one repository are waste, and Distribution rewrites the repository's blob
+        // link in place, so a manifest PUT racing a second mount can find the blob unknown.
+        const repoKey = `${key}|${sink.repository ?? ''}`;
+        const first = this.reused.get(repoKey);
+        if (first && (await first.then(() => true, () => false))) return 'exists';
+        const attempt = this.opts.limit(async (): Promise<BlobAction> => {
           const mountFrom = !dryRun && sink.capabilities.crossRepoMount ? where.repository : undefined;
           const reuse = await sink.tryReuse(desc, mountFrom);
           if (reuse) return reuse;
@@ -49,6 +57,8 @@ export class BlobLadder {
           if (dryRun) return sink.capabilities.crossRepoMount ? 'mounted' : 'sent';
           return this.stream(source, sink, desc);
         });
+        this.reused.set(repoKey, attempt);
+        return attempt;
       }
       // The earlier attempt failed: try ourselves below.
     }
