@@ -146,6 +146,15 @@ describe('airlock mirror LIST --to REGISTRY/PREFIX', () => {
     // ...and every mount the report counts is one successful cross-repository mount request.
     const mounts = PB.requests.filter((q) => q.method === 'POST' && q.path.includes('mount=') && q.status === 201);
     expect(mounts.length).toBe(images.reduce((n, i) => n + i.blobsMounted, 0));
+    // One mount per blob per repository, however many images or platforms there need it:
+    // each blob lands in one repository and is mounted once into every other that uses it.
+    const mountKeys = mounts.map((q) => `${q.path.split('/blobs/')[0]} ${new URL(q.path, 'http://x').searchParams.get('mount')}`);
+    expect(mountKeys.filter((k, i) => mountKeys.indexOf(k) !== i)).toEqual([]);
+    const reposUsing = new Map<string, Set<string>>();
+    for (const { path, fixture } of IMAGES) {
+      for (const b of blobUses(fixture)) reposUsing.set(b.digest, (reposUsing.get(b.digest) ?? new Set()).add(repoOf(path)));
+    }
+    expect(mounts.length).toBe([...reposUsing.values()].reduce((n, repos) => n + repos.size - 1, 0));
     // The base layer is in all four repositories but was sent to one: the other three got it
     // by mount, so in each of them at least one image reports a mount.
     const reposWithMount = new Set(images.filter((i) => i.blobsMounted > 0).map((i) => repoOf(i.destination)));
