@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { access, mkdir, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -134,6 +134,7 @@ async function timedRun(
   execFileSync('sync');
   const srcMark = await b.source.mark();
   const dstMark = await target.mark();
+  const loadAvg1 = loadavg()[0]!;
   const srcCpu = await b.source.cpuSeconds();
   const dstCpu = await target.cpuSeconds();
   const run = await runTool(tool, {
@@ -167,6 +168,7 @@ async function timedRun(
     peakRssBytes: run.peakRssBytes,
     requests: { source, target: dest, total: source.total + dest.total },
     registryCpuS,
+    loadAvg1,
     tags: images.length,
     bytesToCopy,
     ok: problems.length === 0,
@@ -216,6 +218,7 @@ async function main(): Promise<void> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const plan = planFor(opts.size);
   log(`size ${opts.size}, ${opts.runs} runs per case per tool, tools: ${opts.tools.join(', ')}`);
+  if (loadavg()[0]! > cpus().length) log(`warning: load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores: results will be noisy`);
   const ds = await ensureDataset(CACHE, plan, log);
   const incrementals: DatasetImage[] = [];
   for (let i = 0; i < opts.runs; i++) incrementals.push(await ensureIncremental(ds, i));
@@ -315,6 +318,13 @@ async function main(): Promise<void> {
       .map(([t, f]) => `${t} ${f.wallS.toFixed(2)} s wall, ${f.cpuS.toFixed(2)} s CPU, ${(f.peakRssBytes / 1e6).toFixed(0)} MB`)
       .join('; ');
     process.stdout.write(`process start alone (--version; node -e 0; median of 3): ${floorText}\n`);
+    const loads = b.records.map((r) => r.loadAvg1);
+    const medianLoad = median(loads);
+    process.stdout.write(`load average at run start: median ${medianLoad.toFixed(1)}, max ${Math.max(...loads).toFixed(1)} on ${cpus().length} cores\n`);
+    // The benchmark's own client and registries account for about one core's worth of load.
+    if (medianLoad > cpus().length + 1) {
+      process.stdout.write('WARNING: other processes competed for the CPU during the runs; the numbers are noisy. Re-run on a quiet machine.\n');
+    }
     process.stdout.write(`results: ${file}\nlogs:    ${runDir}\ntotal time: ${((finished - began) / 60000).toFixed(1)} min\n`);
   } finally {
     await cleanup();
