@@ -83,6 +83,14 @@ export class CopyRun {
     return result;
   }
 
+  /** Records an image that failed before its copy could start (e.g. a location that would not open). */
+  recordFailure(source: string, destination: string, err: unknown): ImageResult {
+    const e = toAirlockError(err);
+    const result: ImageResult = { ...emptyResult(source, destination), status: 'failed', error: { code: e.code, message: e.message } };
+    this.emit({ type: 'image-done', result });
+    return result;
+  }
+
   private async copyInto(source: Source, sink: Sink, result: ImageResult): Promise<void> {
     const [rootDesc, current] = await Promise.all([source.resolve(), sink.current()]);
     result.sourceDigest = rootDesc.digest;

@@ -4,8 +4,9 @@ import type { Digest } from '../oci/digest.js';
 export interface ImageResult {
   source: string;
   destination: string;
-  /** `copied`: something was written; `up-to-date`: destination already matched; `planned`: dry run. */
-  status: 'copied' | 'up-to-date' | 'planned' | 'failed';
+  /** `copied`: something was written; `up-to-date`: destination already matched; `planned`: dry run;
+   *  `not-started`: skipped because an earlier image failed without --keep-going. */
+  status: 'copied' | 'up-to-date' | 'planned' | 'failed' | 'not-started';
   /** Digest of the manifest the destination now names (the filtered index digest when platforms were chosen). */
   digest?: Digest;
   /** Digest of the manifest read from the source. */
