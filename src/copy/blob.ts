@@ -35,8 +35,11 @@ export class BlobLadder {
 
   constructor(private readonly opts: BlobLadderOptions) {}
 
-  /** Makes `desc` present in `sink`, reading from `source` only when it must. */
-  async copy(source: Source, sink: Sink, desc: Descriptor, dryRun = false): Promise<BlobAction> {
+  /**
+   * Makes `desc` present in `sink`, reading from `source` only when it must. Once `stop` is
+   * aborted the work does not start, and a transfer is not tried again.
+   */
+  async copy(source: Source, sink: Sink, desc: Descriptor, dryRun = false, stop?: AbortSignal): Promise<BlobAction> {
     const key = `${sink.blobScope}|${desc.digest}`;
     const earlier = this.landed.get(key);
     if (earlier) {
@@ -50,12 +53,13 @@ export class BlobLadder {
         const first = this.reused.get(repoKey);
         if (first && (await first.then(() => true, () => false))) return 'exists';
         const attempt = this.opts.limit(async (): Promise<BlobAction> => {
+          stop?.throwIfAborted();
           const mountFrom = !dryRun && sink.capabilities.crossRepoMount ? where.repository : undefined;
           const reuse = await sink.tryReuse(desc, mountFrom);
           if (reuse) return reuse;
           // A dry run plans what a real run would do here: mount when it can, else send again.
           if (dryRun) return sink.capabilities.crossRepoMount ? 'mounted' : 'sent';
-          return this.stream(source, sink, desc);
+          return this.stream(source, sink, desc, stop);
         });
         this.reused.set(repoKey, attempt);
         return attempt;
@@ -64,9 +68,10 @@ export class BlobLadder {
     }
     let action: BlobAction = 'sent';
     const task = this.opts.limit(async () => {
+      stop?.throwIfAborted();
       // A dry run only looks: no mounts, which would write.
       const reuse = await sink.tryReuse(desc, dryRun ? undefined : this.mountSource(source, sink));
-      action = reuse ?? (dryRun ? 'sent' : await this.stream(source, sink, desc));
+      action = reuse ?? (dryRun ? 'sent' : await this.stream(source, sink, desc, stop));
       return { repository: sink.repository };
     });
     // A dry run records where each digest would land too, so it plans each digest once per
@@ -82,9 +87,11 @@ export class BlobLadder {
     return source.repository !== sink.repository ? source.repository : undefined;
   }
 
-  private async stream(source: Source, sink: Sink, desc: Descriptor): Promise<'sent'> {
+  private async stream(source: Source, sink: Sink, desc: Descriptor, stop?: AbortSignal): Promise<'sent'> {
+    const signals = [this.opts.signal, stop].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     for (let attempt = 1; ; attempt++) {
-      this.opts.signal?.throwIfAborted();
+      signal?.throwIfAborted();
       let counted = 0;
       try {
         const data = await source.getBlob(desc);
@@ -98,10 +105,10 @@ export class BlobLadder {
         return 'sent';
       } catch (err) {
         if (counted) this.opts.onBytes(-counted);
-        if (attempt >= this.opts.attempts || !isRetryableCopyError(err)) throw err;
+        if (attempt >= this.opts.attempts || !isRetryableCopyError(err) || signal?.aborted) throw err;
         this.opts.onRetry(desc, attempt, err);
         const backoff = this.opts.retryBaseMs * 2 ** (attempt - 1);
-        await sleep(Math.random() * backoff + backoff / 2, undefined, { signal: this.opts.signal });
+        await sleep(Math.random() * backoff + backoff / 2, undefined, signal ? { signal } : {});
       }
     }
   }

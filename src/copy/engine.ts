@@ -116,7 +116,8 @@ export class CopyRun {
       return;
     }
     if (this.opts.dryRun) result.status = 'planned';
-    await this.copyChildren(source, sink, manifest, result);
+    // One failure fails the image: the rest of its work stops instead of going on unseen.
+    await this.copyChildren(source, sink, manifest, result, new AbortController());
     if (!this.opts.dryRun) {
       await sink.putManifest(root.bytes, root.desc, true);
       result.manifestsWritten++;
@@ -124,29 +125,57 @@ export class CopyRun {
     }
   }
 
-  /** Copies what `manifest` points to, children before parents. */
-  private async copyChildren(source: Source, sink: Sink, manifest: Manifest, result: ImageResult): Promise<void> {
-    if (manifest.kind === 'image') {
-      await Promise.all([manifest.config, ...manifest.layers].map((d) => this.copyBlob(source, sink, d, result)));
-      return;
-    }
-    await Promise.all(manifest.manifests.map((child) => this.copyChildManifest(source, sink, child, result)));
+  /**
+   * Copies what `manifest` points to, children before parents. On the first failure `stop`
+   * is aborted, so queued blobs never start and retries end; the failure is thrown once
+   * everything already under way has settled, so nothing of this image happens after.
+   */
+  private async copyChildren(
+    source: Source,
+    sink: Sink,
+    manifest: Manifest,
+    result: ImageResult,
+    stop: AbortController,
+  ): Promise<void> {
+    const work =
+      manifest.kind === 'image'
+        ? [manifest.config, ...manifest.layers].map((d) => this.copyBlob(source, sink, d, result, stop.signal))
+        : manifest.manifests.map((child) => this.copyChildManifest(source, sink, child, result, stop));
+    let failure: { err: unknown } | undefined;
+    await Promise.all(
+      work.map((w) =>
+        w.catch((err: unknown) => {
+          if (failure) return;
+          failure = { err };
+          stop.abort(err);
+        }),
+      ),
+    );
+    if (failure) throw failure.err;
   }
 
-  private async copyChildManifest(source: Source, sink: Sink, desc: Descriptor, result: ImageResult): Promise<void> {
+  private async copyChildManifest(
+    source: Source,
+    sink: Sink,
+    desc: Descriptor,
+    result: ImageResult,
+    stop: AbortController,
+  ): Promise<void> {
     // A child manifest only lands after all it points to, so its presence means its subtree is complete.
     if (await sink.hasManifest(desc)) return;
+    stop.signal.throwIfAborted();
     const fetched = await source.getManifest(desc.digest);
     const child = parseManifest(fetched.bytes, fetched.mediaType || desc.mediaType);
-    await this.copyChildren(source, sink, child, result);
+    stop.signal.throwIfAborted();
+    await this.copyChildren(source, sink, child, result, stop);
     if (this.opts.dryRun) return;
     await sink.putManifest(fetched.bytes, desc, false);
     result.manifestsWritten++;
     this.emit({ type: 'manifest-done', destination: sink.description, digest: desc.digest, root: false });
   }
 
-  private async copyBlob(source: Source, sink: Sink, desc: Descriptor, result: ImageResult): Promise<void> {
-    const action: BlobAction = await this.ladder.copy(source, sink, desc, this.opts.dryRun);
+  private async copyBlob(source: Source, sink: Sink, desc: Descriptor, result: ImageResult, stop: AbortSignal): Promise<void> {
+    const action: BlobAction = await this.ladder.copy(source, sink, desc, this.opts.dryRun, stop);
     if (action === 'sent') {
       result.blobsSent++;
       if (this.opts.dryRun) result.bytesPlanned = (result.bytesPlanned ?? 0) + desc.size;
