@@ -7,7 +7,7 @@ import { MANIFEST_ACCEPT } from '../../oci/mediatypes.js';
 import type { FetchedManifest } from '../types.js';
 import { HostAuth } from './auth.js';
 import { CredentialStore } from './credentials/store.js';
-import { bodyError, redactUrl, responseError } from './errors.js';
+import { bodyError, connectionError, redactUrl, responseError } from './errors.js';
 import { discard, header, HostHttp, readText, type HttpRequest, type HttpResponse } from './http.js';
 import { nextLink } from './link.js';
 import { manifestMediaType } from './media.js';
@@ -342,14 +342,14 @@ export class RegistryClient {
         what,
       }));
     } catch (err) {
-      const bodyError = Buffer.isBuffer(body) ? null : body.errored;
+      const failed = Buffer.isBuffer(body) ? null : body.errored;
       await this.cancelUpload(location, repository);
-      throw bodyError instanceof Error ? bodyError : err;
+      throw uploadFailure(failed, err);
     }
     if (!Buffer.isBuffer(body) && body.errored) {
       await discard(res);
       await this.cancelUpload(location, repository);
-      throw body.errored;
+      throw uploadFailure(body.errored, connectionError(this.host, 'PUT', put, body.errored, 1));
     }
     if (res.statusCode !== 201) {
       const err = responseError('PUT', put, res.statusCode, await readText(res), what);
@@ -437,6 +437,17 @@ export class RegistryClient {
   async close(): Promise<void> {
     await this.http.close();
   }
+}
+
+/**
+ * Why an upload failed. The body stream's own error wins when it says something about the
+ * data (a digest check, a failing source); when it is only the socket's error passed on to
+ * the stream, the request's error (REGISTRY_UNREACHABLE for this host) is the one to report.
+ */
+function uploadFailure(bodyError: Error | null, requestError: unknown): unknown {
+  if (!(bodyError instanceof Error)) return requestError;
+  if (bodyError instanceof AirlockError || !isRetryableError(bodyError)) return bodyError;
+  return requestError;
 }
 
 /**
