@@ -61,6 +61,13 @@ function retryEvents(r: CliResult): Array<{ digest: string; attempt: number; cod
   return jsonEvents(r.stdout).filter((e) => e.type === 'blob-retry') as never;
 }
 
+/** The run's last event is its summary: nothing went on after the result was reported. */
+function expectEndsWithSummary(r: CliResult): void {
+  const events = jsonEvents(r.stdout);
+  expect(events.at(-1)?.type, show(r)).toBe('summary');
+  expect(events.at(-2)?.type, show(r)).toBe('image-done');
+}
+
 async function expectValid(repo: string, digest: string): Promise<void> {
   const v = await validateRegistryImage({ url: dst.url, repository: repo, reference: 'v1', expectDigest: digest });
   expect(v.digest).toBe(digest);
@@ -144,24 +151,43 @@ describe('transient faults at the source are retried', () => {
   });
 });
 
-describe('transient faults at the destination are retried', () => {
-  it('survives connection resets on upload POST and PUT', async () => {
+describe('faults at the destination', () => {
+  const uploads = (repo: string) => new RegExp(`^/v2/${repo}/blobs/uploads/`);
+
+  it('survives connection resets on upload POST and on PUTs cut mid-body', async () => {
     const p = await proxyFor(dst);
-    const uploads = /^\/v2\/reset\/image\/blobs\/uploads\//;
-    p.addRule({ method: 'POST', path: uploads, reset: true });
-    p.addRule({ method: 'PUT', path: uploads, reset: true });
-    const r = await copy(`${src.host}/${SRC_IMAGE}:v1`, `${p.host}/reset/image:v1`);
+    p.addRule({ method: 'POST', path: uploads('reset/image'), reset: true });
+    // One blob at a time, in manifest order: config first, so PUTs 2 and 3 are layer 0 (300 kB).
+    p.addRule({ method: 'PUT', path: uploads('reset/image'), reset: true, skip: 1, times: 2 });
+    const r = await copy(`${src.host}/${SRC_IMAGE}:v1`, `${p.host}/reset/image:v1`, ['--blob-jobs', '1']);
     expect(r.code, show(r)).toBe(0);
     await expectValid('reset/image', image.manifestDesc.digest);
 
-    expect(p.requests.filter((q) => q.fault === 'reset').map((q) => q.method).sort()).toEqual(['POST', 'PUT']);
-    const puts = p.requests.filter((q) => q.method === 'PUT' && uploads.test(q.path));
-    const resetDigest = uploadDigest(puts.find((q) => q.fault === 'reset')!.path);
-    expect(blobsOf(image)).toContain(resetDigest);
-    // Every blob committed exactly once; the reset one was sent again.
+    expect(p.requests.filter((q) => q.fault === 'reset').map((q) => q.method)).toEqual(['POST', 'PUT', 'PUT']);
+    const puts = p.requests.filter((q) => q.method === 'PUT' && uploads('reset/image').test(q.path));
+    expect(puts.filter((q) => q.fault === 'reset').map((q) => uploadDigest(q.path))).toEqual([layer(0), layer(0)]);
+    // Every blob committed exactly once; the reset one on its third attempt.
     const committed = puts.filter((q) => q.status === 201).map((q) => uploadDigest(q.path));
     expect(committed.sort()).toEqual(blobsOf(image).sort());
-    expect(retryEvents(r).map((e) => e.digest)).toContain(resetDigest);
+    expect(retryEvents(r).map((e) => [e.digest, e.attempt, e.code])).toEqual([
+      [layer(0), 1, 'REGISTRY_UNREACHABLE'],
+      [layer(0), 2, 'REGISTRY_UNREACHABLE'],
+    ]);
+  });
+
+  it('gives up with REGISTRY_UNREACHABLE when every upload of a blob is reset, leaving no blob and no tag', async () => {
+    const p = await proxyFor(dst);
+    p.addRule({ method: 'PUT', path: uploads('resetall/image'), reset: true, skip: 1, times: Infinity });
+    const r = await copy(`${src.host}/${SRC_IMAGE}:v1`, `${p.host}/resetall/image:v1`, ['--blob-jobs', '1']);
+    expect(r.code, show(r)).toBe(1);
+    expect(failureCode(r)).toBe('REGISTRY_UNREACHABLE');
+    expect(p.requests.filter((q) => q.fault === 'reset').length).toBeGreaterThan(1);
+    // The failure stopped the image: nothing queued behind layer 0 was uploaded (at most looked for).
+    expect(new Set(retryEvents(r).map((e) => e.digest))).toEqual(new Set([layer(0)]));
+    expect(p.requests.filter((q) => q.method !== 'HEAD' && (q.path.includes(layer(1)) || q.path.includes(layer(2))))).toEqual([]);
+    expectEndsWithSummary(r);
+    expect(await headBlobStatus(dst.url, 'resetall/image', layer(0))).toBe(404);
+    expect(await headManifestStatus(dst.url, 'resetall/image', 'v1')).toBe(404);
   });
 });
 
@@ -178,6 +204,7 @@ describe('content that does not match its digest', () => {
     expect(gets.length).toBeGreaterThan(1);
     expect(gets.every((g) => g.fault === 'corrupt')).toBe(true);
     expect(retryEvents(r).every((e) => e.digest === bad && e.code === 'DIGEST_MISMATCH')).toBe(true);
+    expectEndsWithSummary(r);
 
     expect(await headBlobStatus(dst.url, 'corrupt/image', bad)).toBe(404);
     expect(await headManifestStatus(dst.url, 'corrupt/image', 'v1')).toBe(404);
@@ -193,6 +220,7 @@ describe('content that does not match its digest', () => {
     // A body that breaks off is a lost connection, reported as such after the retries.
     expect(failureCode(r), show(r)).toBe('REGISTRY_UNREACHABLE');
     expect(retryEvents(r).every((e) => e.digest === bad && e.code === 'REGISTRY_UNREACHABLE')).toBe(true);
+    expectEndsWithSummary(r);
     expect(requestsTo(p, 'GET', blobPath(SRC_IMAGE, bad)).length).toBeGreaterThan(1);
 
     expect(await headBlobStatus(dst.url, 'truncated/image', bad)).toBe(404);
