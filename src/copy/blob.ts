@@ -18,7 +18,8 @@ export interface BlobLadderOptions {
   /** Runs `fn` under the run's blob concurrency limit. */
   limit: <T>(fn: () => Promise<T>) => Promise<T>;
   onBytes: (n: number) => void;
-  onRetry: (desc: Descriptor, attempt: number, err: unknown) => void;
+  /** A transfer of `desc` into the sink named `destination` failed and will be tried again. */
+  onRetry: (desc: Descriptor, attempt: number, err: unknown, destination: string) => void;
   signal?: AbortSignal;
 }
 
@@ -106,7 +107,7 @@ export class BlobLadder {
       } catch (err) {
         if (counted) this.opts.onBytes(-counted);
         if (attempt >= this.opts.attempts || !isRetryableCopyError(err) || signal?.aborted) throw err;
-        this.opts.onRetry(desc, attempt, err);
+        this.opts.onRetry(desc, attempt, err, sink.description);
         const backoff = this.opts.retryBaseMs * 2 ** (attempt - 1);
         await sleep(Math.random() * backoff + backoff / 2, undefined, signal ? { signal } : {});
       }

@@ -50,9 +50,9 @@ export class CopyRun {
       onBytes: (n) => {
         this.totals.bytesSent += n;
       },
-      onRetry: (desc, attempt, err) => {
+      onRetry: (desc, attempt, err, destination) => {
         const e = toAirlockError(err);
-        this.emit({ type: 'blob-retry', destination: '', digest: desc.digest, attempt, code: e.code, message: e.message });
+        this.emit({ type: 'blob-retry', destination, digest: desc.digest, attempt, code: e.code, message: e.message });
       },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });

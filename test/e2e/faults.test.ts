@@ -84,6 +84,10 @@ describe('transient faults at the source are retried', () => {
     const gets = requestsTo(p, 'GET', blobPath(SRC_IMAGE, layer(0)));
     expect(gets.map((g) => g.fault)).toEqual(['drop', 'drop', undefined]);
     const retries = retryEvents(r).filter((e) => e.digest === layer(0));
+    expect(jsonEvents(r.stdout).filter((e) => e.type === 'blob-retry').map((e) => e.destination)).toEqual([
+      `docker://${dst.host}/drop/image:v1`,
+      `docker://${dst.host}/drop/image:v1`,
+    ]);
     expect(retries.map((e) => [e.attempt, e.code])).toEqual([
       [1, 'REGISTRY_UNREACHABLE'],
       [2, 'REGISTRY_UNREACHABLE'],
