@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCodes } from '../../src/errors.js';
+import { AirlockError, ErrorCodes } from '../../src/errors.js';
 import { childDescriptors, parseManifest } from '../../src/oci/manifest.js';
 import { digestOf, type Digest } from '../../src/oci/digest.js';
 import { MediaTypes } from '../../src/oci/mediatypes.js';
@@ -131,13 +131,15 @@ describe('registry client against Distribution (no auth)', () => {
     const client = pool.client(reg.host);
     expect(await client.headBlob('verify/app', desc.digest)).toBeNull();
     expect(await client.headBlob('verify/app', digestOf(tampered))).toBeNull();
-    // A failing source stream surfaces its own error.
+    // A failing source stream surfaces its own error (a registry source's body errors carry
+    // a stable code naming the source host), not one blaming the destination.
+    const sourceFailure = new AirlockError(ErrorCodes.REGISTRY_UNREACHABLE, 'source went away', { host: 'source.example' });
     const broken = new Readable({
       read() {
-        this.destroy(Object.assign(new Error('source went away'), { code: 'ECONNRESET' }));
+        this.destroy(sourceFailure);
       },
     });
-    await expect(sink.putBlob(desc, broken)).rejects.toThrow(/source went away/);
+    await expect(sink.putBlob(desc, broken)).rejects.toBe(sourceFailure);
     expect(await client.headBlob('verify/app', desc.digest)).toBeNull();
     await sink.putBlob(desc, Readable.from([good]));
     expect(await client.headBlob('verify/app', desc.digest)).toBe(good.length);
