@@ -15,7 +15,7 @@ export function copyCommand(): Command {
   const cmd = new Command('copy')
     .description('Copy one image (all platforms, or those chosen with --platform) from SRC to DST.')
     .argument('<src>', 'source: docker://REF (or a bare REF), oci:DIR[:NAME], store:REF')
-    .argument('<dst>', 'destination: docker://REF, oci:DIR:NAME, store:REF')
+    .argument('<dst>', 'destination: docker://REF, oci:DIR[:NAME], store:REF')
     .option('--src-creds <user:password>', 'credentials for the source registry')
     .option('--dest-creds <user:password>', 'credentials for the destination registry')
     .option('--report <file>', 'write a JSON report of the copy');
