@@ -7,6 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Real registries and subprocesses: keep parallelism to the two cores CI has.
     maxWorkers: 2,
-    reporters: ['default'],
+    // The JSON file lets .ci/run print a plain 'N passed, N failed' line.
+    reporters: ['default', ['json', { outputFile: 'tmp/vitest-results.json' }]],
   },
 });
