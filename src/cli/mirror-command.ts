@@ -56,13 +56,15 @@ ${EXIT_CODES_HELP}`,
       }
     }
     const creds: [string, string][] = flags.destCreds && target.kind === 'registry' ? [[target.registry, flags.destCreds]] : [];
+    const ctx = contextOf(flags, creds);
     process.exitCode = await runWithOutput({
       pairs: planMirror(entries, target, from),
-      ctx: contextOf(flags, creds),
+      ctx,
       options: { ...engineOptions(flags), jobs: positiveInt('--jobs', flags.jobs, 4) || 1, keepGoing: Boolean(flags.keepGoing) },
       ...(flags.json ? { json: true } : {}),
       ...(flags.report ? { reportFile: flags.report } : {}),
     });
+    if (target.kind === 'store' && !flags.json) process.stdout.write(`store: ${ctx.storeDir}\n`);
   });
   return cmd;
 }
