@@ -3,15 +3,8 @@ import { AirlockError } from '../errors.js';
 import { formatLocation } from '../ref/location.js';
 import { parseList } from './list.js';
 import { parseMirrorTarget, planMirror } from './plan.js';
+import { errorCodeOf } from '../../test/helpers/codes.js';
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as AirlockError).code;
-  }
-  return undefined;
-}
 
 describe('parseList', () => {
   it('skips comments and blank lines and keeps line numbers', () => {
@@ -54,6 +47,6 @@ describe('planMirror', () => {
   });
 
   it.each(['', 'not a host', 'oci:dir:name', 'http://x/y'])('refuses the target %j', (t) => {
-    expect(codeOf(() => parseMirrorTarget(t))).toBe('LOCATION_INVALID');
+    expect(errorCodeOf(() => parseMirrorTarget(t))).toBe('LOCATION_INVALID');
   });
 });

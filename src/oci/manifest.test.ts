@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AirlockError } from '../errors.js';
 import { MAX_MANIFEST_BYTES, parseManifest } from './manifest.js';
 import { MediaTypes } from './mediatypes.js';
 import { parsePlatform, platformMatches } from './platform.js';
+import { errorCodeOf } from '../../test/helpers/codes.js';
 
 const D = `sha256:${'c'.repeat(64)}`;
 const bytes = (o: unknown) => Buffer.from(JSON.stringify(o));
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as AirlockError).code;
-  }
-  return undefined;
-}
 
 describe('parseManifest', () => {
   it('reads an OCI image manifest and a Docker manifest list', () => {
@@ -45,15 +37,15 @@ describe('parseManifest', () => {
     ['a negative size', bytes({ schemaVersion: 2, manifests: [{ mediaType: 'x', digest: D, size: -1 }] }), undefined, 'MANIFEST_INVALID'],
     ['more than 4 MiB', Buffer.alloc(MAX_MANIFEST_BYTES + 1, 32), undefined, 'MANIFEST_TOO_LARGE'],
   ])('refuses %s', (_what, input, type, code) => {
-    expect(codeOf(() => parseManifest(input, type))).toBe(code);
+    expect(errorCodeOf(() => parseManifest(input, type))).toBe(code);
   });
 });
 
 describe('platforms', () => {
   it('parses os/arch/variant and refuses garbage', () => {
     expect(parsePlatform('linux/arm64/v8')).toEqual({ os: 'linux', architecture: 'arm64', variant: 'v8' });
-    expect(codeOf(() => parsePlatform('linux'))).toBe('PLATFORM_INVALID');
-    expect(codeOf(() => parsePlatform('a/b/c/d'))).toBe('PLATFORM_INVALID');
+    expect(errorCodeOf(() => parsePlatform('linux'))).toBe('PLATFORM_INVALID');
+    expect(errorCodeOf(() => parsePlatform('a/b/c/d'))).toBe('PLATFORM_INVALID');
   });
 
   it('treats arm64 and arm64/v8 as the same platform', () => {

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AirlockError } from '../errors.js';
 import { formatReference, parseReference } from './reference.js';
+import { errorCodeOf } from '../../test/helpers/codes.js';
 
 const D = `sha256:${'a'.repeat(64)}`;
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof AirlockError ? e.code : 'not-an-airlock-error';
-  }
-  return undefined;
-}
 
 describe('parseReference', () => {
   it.each([
@@ -67,6 +59,6 @@ describe('parseReference', () => {
     ['nginx:' + 'x'.repeat(129)],
     ['a/' + 'b'.repeat(260)],
   ])('refuses %j with REF_INVALID', (input) => {
-    expect(codeOf(() => parseReference(input))).toBe('REF_INVALID');
+    expect(errorCodeOf(() => parseReference(input))).toBe('REF_INVALID');
   });
 });

@@ -9,13 +9,8 @@ import { join, relative } from 'node:path';
 import { fetch } from 'undici';
 import type { CliResult } from './cli.js';
 import { imageResults } from './cli.js';
+import { MANIFEST_ACCEPT_HEADER as ACCEPT } from '../helpers/validate.js';
 
-const ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
 
 /** Status of `HEAD {url}/v2/{repo}/blobs/{digest}` (200 present, 404 absent). */
 export async function headBlobStatus(url: string, repo: string, digest: string): Promise<number> {

@@ -1,12 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Agent, fetch } from 'undici';
+import { MANIFEST_ACCEPT_HEADER as ACCEPT } from '../helpers/validate.js';
 
-const ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
 
 /** Where a registry answers; a TestRegistry fits. */
 export interface ProbeTarget {

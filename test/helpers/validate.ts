@@ -211,7 +211,9 @@ export interface ValidateRegistryOptions extends WalkOptions {
   expectDigest?: string;
 }
 
-const ACCEPT = [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST].join(', ');
+/** The Accept header for every manifest type (Distribution 404s an OCI index without it). */
+export const MANIFEST_ACCEPT_HEADER = [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST].join(', ');
+const ACCEPT = MANIFEST_ACCEPT_HEADER;
 
 function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
   const space = header.indexOf(' ');

@@ -1,0 +1,11 @@
+import { AirlockError } from '../../src/errors.js';
+
+/** The stable code `fn` throws, 'not-an-airlock-error' for anything else, undefined when it does not throw. */
+export function errorCodeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof AirlockError ? e.code : 'not-an-airlock-error';
+  }
+  return undefined;
+}
