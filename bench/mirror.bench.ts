@@ -15,7 +15,7 @@ import { pushFixtureWithSkopeo } from '../test/helpers/skopeo.js';
 import { ensureDataset, ensureIncremental, type Dataset, type DatasetImage } from './dataset.js';
 import { makeSandbox, measure, type Sandbox } from './measure.js';
 import { planFor, SIZES, type SizeName } from './plan.js';
-import { startBenchRegistry, type BenchRegistry } from './registry.js';
+import { machineCpuSeconds, startBenchRegistry, type BenchRegistry } from './registry.js';
 import { CASES, goals, median, renderTable, summarise, type CaseName, type RunRecord } from './report.js';
 import { runTool, TOOLS, type ToolName } from './tools.js';
 import { checkTags, sampleOf, validateSample } from './verify.js';
@@ -134,7 +134,7 @@ async function timedRun(
   execFileSync('sync');
   const srcMark = await b.source.mark();
   const dstMark = await target.mark();
-  const loadAvg1 = loadavg()[0]!;
+  const machine0 = await machineCpuSeconds();
   const srcCpu = await b.source.cpuSeconds();
   const dstCpu = await target.cpuSeconds();
   const run = await runTool(tool, {
@@ -149,7 +149,11 @@ async function timedRun(
   });
   const source = await b.source.requestsSince(srcMark);
   const dest = await target.requestsSince(dstMark);
+  const machine1 = await machineCpuSeconds();
   const registryCpuS = { source: (await b.source.cpuSeconds()) - srcCpu, target: (await target.cpuSeconds()) - dstCpu };
+  // Includes the ~100 ms the request count waits for the log to settle, when little runs.
+  const otherCpuS = Math.max(0, machine1.busy - machine0.busy - run.userS - run.sysS - registryCpuS.source - registryCpuS.target);
+  const stealS = machine1.steal - machine0.steal;
   // Everything below is outside the measurement: requests are counted already.
   const problems: string[] = [];
   if (run.exitCode !== 0) problems.push(`exit code ${run.exitCode} (see ${workDir})`);
@@ -168,7 +172,8 @@ async function timedRun(
     peakRssBytes: run.peakRssBytes,
     requests: { source, target: dest, total: source.total + dest.total },
     registryCpuS,
-    loadAvg1,
+    otherCpuS,
+    stealS,
     tags: images.length,
     bytesToCopy,
     ok: problems.length === 0,
@@ -180,7 +185,7 @@ async function timedRun(
   log(
     `${c.padEnd(11)} ${round + 1}/${b.rounds} ${tool.padEnd(7)} wall ${rec.wallS.toFixed(2)} s, CPU ${rec.cpuS.toFixed(2)} s, ` +
       `RSS ${(rec.peakRssBytes / 1e6).toFixed(0)} MB, ${rec.requests.total} requests (${source.total} source, ${dest.total} target), ` +
-      `registries' CPU ${(registryCpuS.source + registryCpuS.target).toFixed(2)} s` +
+      `registries' CPU ${(registryCpuS.source + registryCpuS.target).toFixed(2)} s, others' CPU ${otherCpuS.toFixed(2)} s` +
       (rec.ok ? `, verified${sample.length ? ` (+${sample.length} re-downloaded)` : ''}` : ` FAILED: ${problems.slice(0, 5).join('; ')}`),
   );
 }
@@ -218,7 +223,7 @@ async function main(): Promise<void> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const plan = planFor(opts.size);
   log(`size ${opts.size}, ${opts.runs} runs per case per tool, tools: ${opts.tools.join(', ')}`);
-  if (loadavg()[0]! > cpus().length) log(`warning: load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores: results will be noisy`);
+  if (loadavg()[0]! > 1) log(`warning: load average ${loadavg()[0]!.toFixed(1)} before starting: results may be noisy`);
   const ds = await ensureDataset(CACHE, plan, log);
   const incrementals: DatasetImage[] = [];
   for (let i = 0; i < opts.runs; i++) incrementals.push(await ensureIncremental(ds, i));
@@ -318,11 +323,13 @@ async function main(): Promise<void> {
       .map(([t, f]) => `${t} ${f.wallS.toFixed(2)} s wall, ${f.cpuS.toFixed(2)} s CPU, ${(f.peakRssBytes / 1e6).toFixed(0)} MB`)
       .join('; ');
     process.stdout.write(`process start alone (--version; node -e 0; median of 3): ${floorText}\n`);
-    const loads = b.records.map((r) => r.loadAvg1);
-    const medianLoad = median(loads);
-    process.stdout.write(`load average at run start: median ${medianLoad.toFixed(1)}, max ${Math.max(...loads).toFixed(1)} on ${cpus().length} cores\n`);
-    // The benchmark's own client and registries account for about one core's worth of load.
-    if (medianLoad > cpus().length + 1) {
+    const others = median(b.records.map((r) => r.otherCpuS / r.wallS));
+    const stealShare = median(b.records.map((r) => r.stealS / (r.wallS * cpus().length)));
+    process.stdout.write(
+      `other processes during the runs: median ${others.toFixed(2)} CPU s per second of run; ` +
+        `hypervisor steal: median ${(stealShare * 100).toFixed(0)}% of the cores' time\n`,
+    );
+    if (others > 0.1 || stealShare > 0.05) {
       process.stdout.write('WARNING: other processes competed for the CPU during the runs; the numbers are noisy. Re-run on a quiet machine.\n');
     }
     process.stdout.write(`results: ${file}\nlogs:    ${runDir}\ntotal time: ${((finished - began) / 60000).toFixed(1)} min\n`);

@@ -81,6 +81,15 @@ export async function processCpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
+/** Machine-wide CPU seconds so far (/proc/stat): busy (every non-idle state but steal) and steal. */
+export async function machineCpuSeconds(): Promise<{ busy: number; steal: number }> {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return { busy: (user! + nice! + system! + irq! + softirq!) / clockTicks, steal: (steal ?? 0) / clockTicks };
+}
+
 async function sizeOf(file: string): Promise<number> {
   return (await stat(file)).size;
 }

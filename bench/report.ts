@@ -23,8 +23,12 @@ export interface RunRecord {
   requests: { source: RequestCounts; target: RequestCounts; total: number };
   /** CPU seconds the source and target registries spent during the run (read from /proc). */
   registryCpuS: { source: number; target: number };
-  /** 1-minute load average when the run started: above the core count, other work competed. */
-  loadAvg1: number;
+  /**
+   * CPU seconds the rest of the machine used during the run (all busy time minus the client's
+   * and the registries'), and time stolen by the hypervisor: both say how quiet the machine was.
+   */
+  otherCpuS: number;
+  stealS: number;
   /** Tags in the list the tool was given. */
   tags: number;
   /** Bytes the target was missing before the run. */
