@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import v8 from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { toAirlockError } from '../errors.js';
 import { copyCommand } from './copy-command.js';
@@ -32,6 +33,11 @@ export async function main(argv: string[]): Promise<number> {
     return exitCodeFor(e.code);
   }
 }
+
+// undici parses HTTP with a WebAssembly module. By default V8 re-compiles it with TurboFan in
+// the background and the process then waits ~0.2 s at exit for that to finish; the baseline
+// (Liftoff) code is fast enough for response headers and length-delimited bodies.
+v8.setFlagsFromString('--liftoff-only');
 
 // `airlock ... | head` closes the pipe early: that is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
