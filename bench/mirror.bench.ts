@@ -330,7 +330,8 @@ async function main(): Promise<void> {
         `hypervisor steal: median ${(stealShare * 100).toFixed(0)}% of the cores' time\n`,
     );
     if (others > 0.1 || stealShare > 0.05) {
-      process.stdout.write('WARNING: other processes competed for the CPU during the runs; the numbers are noisy. Re-run on a quiet machine.\n');
+      const who = others > 0.1 ? 'other processes' : 'the hypervisor (steal: other guests on the host)';
+      process.stdout.write(`WARNING: ${who} took CPU time during the runs; absolute numbers are noisy, ratios less so. Re-run on a quiet machine.\n`);
     }
     process.stdout.write(`results: ${file}\nlogs:    ${runDir}\ntotal time: ${((finished - began) / 60000).toFixed(1)} min\n`);
   } finally {
