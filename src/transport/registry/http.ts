@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, request } from './undici-core.js';
 import { AirlockError, ErrorCodes } from '../../errors.js';
 import { connectionError, isTlsError } from './errors.js';
 import { RegistryDefaults, type HostEndpoint, type RegistryOptions } from './options.js';
