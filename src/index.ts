@@ -1,0 +1,12 @@
+// airlock's public API: re-exports only.
+export * from './errors.js';
+export * from './oci/index.js';
+export * from './ref/index.js';
+export type * from './transport/types.js';
+export * from './transport/open.js';
+export * from './transport/layout/index.js';
+export * from './transport/registry/index.js';
+export { CopyRun, type CopyRunOptions, type RunTotals } from './copy/engine.js';
+export type { CopyEvent, BlobAction } from './copy/events.js';
+export type { ImageResult } from './copy/result.js';
+export * from './mirror/index.js';
