@@ -3,9 +3,10 @@
  * waited for, and peak resident set size (the largest of them), all from wait4's rusage.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeSandbox as makeSkopeoSandbox, type Sandbox as SkopeoSandbox } from '../test/helpers/skopeo.js';
 
 /** What one timed run cost. */
 export interface Measured {
@@ -55,48 +56,16 @@ export async function measure(cmd: string, args: string[], env: NodeJS.ProcessEn
   }
 }
 
-/** A private HOME with an accept-anything policy.json, empty registries.conf and auth file. */
-export interface Sandbox {
-  dir: string;
-  env: NodeJS.ProcessEnv;
-  /** skopeo's global flags pointing at the sandbox files. */
+/** The shared skopeo sandbox, with skopeo's global flags under the name the tools use. */
+export interface Sandbox extends SkopeoSandbox {
   skopeoGlobal: string[];
-  authfile: string;
-  remove(): Promise<void>;
 }
 
 /**
  * Builds the environment both tools run in, so neither reads the host user's registries
- * configuration or credentials (the same isolation as test/helpers/skopeo.ts).
+ * configuration or credentials (the test helpers' skopeo sandbox, plus a private store).
  */
 export async function makeSandbox(): Promise<Sandbox> {
-  const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-home-'));
-  const policy = join(dir, 'policy.json');
-  const registriesConf = join(dir, 'registries.conf');
-  const registriesD = join(dir, 'registries.d');
-  const authfile = join(dir, 'auth.json');
-  const tmp = join(dir, 'tmp');
-  await Promise.all([mkdir(registriesD), mkdir(tmp), mkdir(join(dir, 'run')), mkdir(join(dir, 'config'))]);
-  await writeFile(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
-  await writeFile(registriesConf, 'unqualified-search-registries = []\n');
-  await writeFile(authfile, '{"auths":{}}');
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: dir,
-    XDG_RUNTIME_DIR: join(dir, 'run'),
-    XDG_CONFIG_HOME: join(dir, 'config'),
-    DOCKER_CONFIG: join(dir, 'docker'),
-    REGISTRY_AUTH_FILE: authfile,
-    CONTAINERS_REGISTRIES_CONF: registriesConf,
-    CONTAINERS_CONF: join(dir, 'containers.conf'),
-    AIRLOCK_STORE: join(dir, 'store'),
-    TMPDIR: tmp,
-  };
-  return {
-    dir,
-    env,
-    authfile,
-    skopeoGlobal: ['--policy', policy, '--registries.d', registriesD, '--tmpdir', tmp],
-    remove: () => rm(dir, { recursive: true, force: true }),
-  };
+  const sb = await makeSkopeoSandbox('airlock-bench-home-');
+  return { ...sb, env: { ...sb.env, AIRLOCK_STORE: join(sb.dir, 'store') }, skopeoGlobal: sb.globalArgs };
 }

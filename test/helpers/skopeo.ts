@@ -77,17 +77,22 @@ export function dockerRef(registry: { host: string }, repoRef: string): string {
   return `docker://${registry.host}/${repoRef}`;
 }
 
-interface Sandbox {
+/** A private HOME for one skopeo (or airlock) run, and skopeo's flags pointing into it. */
+export interface Sandbox {
   dir: string;
   env: NodeJS.ProcessEnv;
+  /** skopeo's global flags: policy, registries.d, tmpdir inside the sandbox. */
   globalArgs: string[];
   authfile: string;
+  remove(): Promise<void>;
 }
 
-// skopeo reads the user's registries.conf, policy.json, auth files and docker config;
-// a private HOME/XDG tree and explicit flags keep the host's files out of the tests.
-async function makeSandbox(): Promise<Sandbox> {
-  const dir = await mkdtemp(join(tmpdir(), 'airlock-skopeo-'));
+/**
+ * skopeo reads the user's registries.conf, policy.json, auth files and docker config; a
+ * private HOME/XDG tree and explicit flags keep the host's files out of tests and benchmarks.
+ */
+export async function makeSandbox(prefix = 'airlock-skopeo-'): Promise<Sandbox> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
   const policy = join(dir, 'policy.json');
   const registriesConf = join(dir, 'registries.conf');
   const registriesD = join(dir, 'registries.d');
@@ -108,7 +113,13 @@ async function makeSandbox(): Promise<Sandbox> {
     CONTAINERS_CONF: join(dir, 'containers.conf'),
     TMPDIR: tmp,
   };
-  return { dir, env, authfile, globalArgs: ['--policy', policy, '--registries.d', registriesD, '--tmpdir', tmp] };
+  return {
+    dir,
+    env,
+    authfile,
+    globalArgs: ['--policy', policy, '--registries.d', registriesD, '--tmpdir', tmp],
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 async function sideArgs(sb: Sandbox, side: SkopeoSide | undefined, prefix: string): Promise<string[]> {
@@ -144,7 +155,7 @@ async function withSandbox<T>(fn: (sb: Sandbox) => Promise<T>): Promise<T> {
   try {
     return await fn(sb);
   } finally {
-    await rm(sb.dir, { recursive: true, force: true });
+    await sb.remove();
   }
 }
 
