@@ -1,0 +1,82 @@
+import type { Platform } from '../oci/platform.js';
+import type { ImageReference } from '../ref/reference.js';
+
+/** A template parameter value; `false` / `true` switch images off and on. */
+export type ParamValue = string | boolean;
+
+/** One image of an image set, as written in `images.yaml`. */
+export interface ImageEntry {
+  /** A reference template (`{namespace}/{name_prefix}nova-api{name_suffix}:{tag}`) or a plain reference. */
+  ref: string;
+  /** Name of a boolean parameter that switches this image on (TripleO's `ceph_images: false`). */
+  enabled_by?: string;
+  /** Platforms to keep when mirroring (default: all). */
+  platforms?: string[];
+  /** Platform whose config labels `tag_from_label` reads for an index (default linux/amd64). */
+  label_platform?: string;
+}
+
+/** One rule; later rules override earlier ones. */
+export interface Rule {
+  /** Optional name, shown in the lock's `origin`. */
+  name?: string;
+  set?: Record<string, ParamValue>;
+  /** A label name (`rdo_version`) or a template of labels (`{version}-{release}`). */
+  tag_from_label?: string;
+  /** The rule applies to images whose key or repository contains one of these (includes win over excludes). */
+  includes?: string[];
+  excludes?: string[];
+  /** `host[:port][/prefix]` to copy to; the image keeps its source path under it. */
+  push_destination?: string;
+  platforms?: string[];
+}
+
+/** Where credentials for one registry come from; never copied into a lock. */
+export interface CredentialSource {
+  username?: string;
+  username_env?: string;
+  password_env?: string;
+  password_file?: string;
+}
+
+/** The image set file (`images.yaml`) after validation. */
+export interface ImageSet {
+  version: 1;
+  /** Default template parameters. */
+  parameters: Record<string, ParamValue>;
+  /** Images by key; a string is shorthand for `{ ref }`. */
+  images: Record<string, ImageEntry>;
+  rules: Rule[];
+  credentials: Record<string, CredentialSource>;
+  /** Where it was read from, for messages. */
+  file?: string;
+}
+
+/** Where a value of a planned image came from. */
+export interface ValueOrigin<T> {
+  value: T;
+  /** Index of the rule that set it; absent for the image's own value or a default. */
+  rule?: number;
+}
+
+/**
+ * One image after the rules were applied, before any registry was asked: what `resolve`
+ * turns into a lock entry.
+ */
+export interface PlannedImage {
+  key: string;
+  /** The reference as written (template or plain). */
+  template: string;
+  /** The source reference with every parameter filled in (tag still floating). */
+  source: ImageReference;
+  /** Final parameters after every applying rule. */
+  params: Record<string, ParamValue>;
+  /** Indices of the rules that applied, in order. */
+  rules: number[];
+  tagFromLabel?: ValueOrigin<string>;
+  /** Destination registry `host[:port][/prefix]`, if any rule set one. */
+  pushDestination?: ValueOrigin<string>;
+  platforms?: ValueOrigin<Platform[]>;
+  /** Platform whose labels are read for an index. */
+  labelPlatform: Platform;
+}

@@ -1,0 +1,55 @@
+import type { Digest } from '../oci/digest.js';
+
+/** Current lock file schema version. */
+export const LOCK_VERSION = 1;
+
+/** One platform of a multi-arch image in the lock. */
+export interface LockedPlatform {
+  /** `os/arch[/variant]`. */
+  platform: string;
+  digest: Digest;
+  size: number;
+  mediaType: string;
+}
+
+/** Where a locked value came from, so a reviewer can trace it. */
+export interface LockOrigin {
+  /** The reference template as written in the image set. */
+  template: string;
+  /** Indices (and names, when given) of the rules that applied. */
+  rules?: { index: number; name?: string }[];
+  /** Present when the tag was discovered from labels. */
+  tag_from_label?: {
+    /** The label name or template (`{version}-{release}`). */
+    template: string;
+    /** The floating tag whose image's labels were read. */
+    from_tag: string;
+    /** The label values used. */
+    labels: Record<string, string>;
+    rule?: number;
+  };
+}
+
+/** One image, pinned. */
+export interface LockedImage {
+  /** Source `registry/repo:tag@digest`. */
+  source: string;
+  tag?: string;
+  digest: Digest;
+  mediaType: string;
+  /** Size of the top manifest. */
+  size: number;
+  /** Children of an index (all of them, or those `platforms` kept). */
+  platforms?: LockedPlatform[];
+  /** Platforms to keep when mirroring, when the set restricts them. */
+  keep_platforms?: string[];
+  /** Destination `registry/prefix/repo:tag`, when the set pushes the image somewhere. */
+  destination?: string;
+  origin: LockOrigin;
+}
+
+/** The lock file (`images.lock.yaml`). Keys are written in sorted order. */
+export interface LockFile {
+  version: typeof LOCK_VERSION;
+  images: Record<string, LockedImage>;
+}
