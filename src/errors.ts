@@ -42,6 +42,10 @@ export const ErrorCodes = {
   LOCK_INVALID: 'LOCK_INVALID',
   LOCK_STALE: 'LOCK_STALE',
   RENDER_FORMAT_UNKNOWN: 'RENDER_FORMAT_UNKNOWN',
+  /** containerd/registries.conf: no single mirror (or path prefix) can be told from the lock; pass --mirror. */
+  RENDER_MIRROR_AMBIGUOUS: 'RENDER_MIRROR_AMBIGUOUS',
+  /** The lock holds something the chosen format cannot express (clashing variable names, an untagged image for Kubespray, ...). */
+  RENDER_UNSUPPORTED: 'RENDER_UNSUPPORTED',
   // run
   INTERRUPTED: 'INTERRUPTED',
   INTERNAL: 'INTERNAL',
