@@ -1,0 +1,129 @@
+import { AirlockError, ErrorCodes } from '../errors.js';
+import type { ImageSet, PlannedImage, Rule } from '../imageset/types.js';
+import type { LockedImage, LockedPlatform, LockOrigin } from '../lock/types.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { isIndexMediaType } from '../oci/mediatypes.js';
+import { formatPlatform, platformMatches } from '../oci/platform.js';
+import { destinationRef, parseMirrorTarget } from '../mirror/plan.js';
+import { formatReference, manifestReference, parseReference, type ImageReference } from '../ref/reference.js';
+import type { RegistryPool } from '../transport/registry/pool.js';
+import { RepositoryReader } from './fetch.js';
+import { renderLabelTemplate } from './labels.js';
+
+/**
+ * Pins one planned image: HEADs its source (the client GETs only when HEAD gives no
+ * digest), applies `tag_from_label` (labels of the image, or of the `labelPlatform` child of
+ * an index; the floating tag is replaced by the rendered tag, which is then HEADed in turn),
+ * lists an index's children (only those `platforms` keeps, when set), and works out the
+ * destination. A source pinned by digest stays pinned: `tag_from_label` does not apply to it.
+ * Errors: REGISTRY_NOT_FOUND, LABEL_MISSING, PLATFORM_NOT_FOUND, registry and content codes;
+ * each message starts with the image key.
+ */
+export async function resolveImage(
+  planned: PlannedImage,
+  pool: RegistryPool,
+  rules: readonly Pick<Rule, 'name'>[] = [],
+): Promise<LockedImage> {
+  const key = planned.key;
+  const reader = new RepositoryReader(pool.client(planned.source.registry), planned.source.repository);
+  let ref = planned.source;
+  let top = await head(reader, ref, key);
+  let fromLabel: LockOrigin['tag_from_label'];
+  if (planned.tagFromLabel && !ref.digest) {
+    const labels = await reader.labels(top, planned.labelPlatform);
+    const found = renderLabelTemplate(planned.tagFromLabel.value, labels, key);
+    fromLabel = {
+      template: planned.tagFromLabel.value,
+      from_tag: ref.tag ?? 'latest',
+      labels: found.labels,
+      ...(planned.tagFromLabel.rule !== undefined ? { rule: planned.tagFromLabel.rule } : {}),
+    };
+    if (found.tag !== ref.tag) {
+      ref = withTag(ref, found.tag, key);
+      top = await head(reader, ref, key);
+    }
+  }
+  const keep = planned.platforms?.value;
+  let platforms: LockedPlatform[] | undefined;
+  if (isIndexMediaType(top.mediaType)) {
+    const index = await reader.manifest(top);
+    const children = index.kind === 'index' ? index.manifests : [];
+    const kept = keep && keep.length > 0 ? children.filter((c) => keep.some((w) => platformMatches(w, c.platform))) : children;
+    if (kept.length === 0 && children.length > 0) {
+      throw new AirlockError(
+        ErrorCodes.PLATFORM_NOT_FOUND,
+        `${key}: none of ${keep!.map(formatPlatform).join(', ')} is in ${formatReference(ref)}`,
+        { key },
+      );
+    }
+    platforms = kept.map((c) => ({
+      platform: c.platform ? formatPlatform(c.platform) : 'unknown',
+      digest: c.digest,
+      size: c.size,
+      mediaType: c.mediaType,
+    }));
+  }
+  const pinned: ImageReference = { ...ref, digest: top.digest };
+  const origin: LockOrigin = { template: planned.template };
+  if (planned.rules.length > 0) {
+    origin.rules = planned.rules.map((index) => {
+      const name = rules[index]?.name;
+      return name ? { index, name } : { index };
+    });
+  }
+  if (fromLabel) origin.tag_from_label = fromLabel;
+  const destination = planned.pushDestination ? destinationOf(ref, planned.pushDestination.value, key) : undefined;
+  return {
+    source: formatReference(pinned),
+    ...(ref.tag ? { tag: ref.tag } : {}),
+    digest: top.digest,
+    mediaType: top.mediaType,
+    size: top.size,
+    ...(platforms ? { platforms } : {}),
+    ...(keep && keep.length > 0 ? { keep_platforms: keep.map(formatPlatform) } : {}),
+    ...(destination ? { destination } : {}),
+    origin,
+  };
+}
+
+/** The rule names of an image set, for `resolveImage`'s `origin.rules`. */
+export function ruleNames(set: Pick<ImageSet, 'rules'>): Pick<Rule, 'name'>[] {
+  return set.rules.map((r) => (r.name ? { name: r.name } : {}));
+}
+
+async function head(reader: RepositoryReader, ref: ImageReference, key: string): Promise<Descriptor> {
+  const reference = manifestReference(ref);
+  const desc = await reader.head(reference);
+  if (!desc) {
+    throw new AirlockError(ErrorCodes.REGISTRY_NOT_FOUND, `${key}: ${formatReference(ref)} not found`, {
+      key,
+      reference: formatReference(ref),
+    });
+  }
+  if (ref.digest && desc.digest !== ref.digest) {
+    throw new AirlockError(ErrorCodes.DIGEST_MISMATCH, `${key}: ${formatReference(ref)} answered ${desc.digest}`, {
+      key,
+      expected: ref.digest,
+      actual: desc.digest,
+    });
+  }
+  return desc;
+}
+
+function withTag(ref: ImageReference, tag: string, key: string): ImageReference {
+  try {
+    return parseReference(`${ref.registry}/${ref.repository}:${tag}`);
+  } catch (err) {
+    throw new AirlockError(ErrorCodes.REF_INVALID, `${key}: the labels give "${tag}", which is not a valid tag`, { key, tag }, { cause: err });
+  }
+}
+
+function destinationOf(ref: ImageReference, pushDestination: string, key: string): string {
+  const target = parseMirrorTarget(pushDestination);
+  if (target.kind !== 'registry') {
+    throw new AirlockError(ErrorCodes.IMAGESET_INVALID, `${key}: push_destination "${pushDestination}" is not REGISTRY[/PREFIX]`, { key });
+  }
+  // Digest-only sources keep their digest so the destination is not read back as :latest.
+  const dest = destinationRef(ref.tag ? { registry: ref.registry, repository: ref.repository, tag: ref.tag } : ref, target);
+  return formatReference(dest);
+}

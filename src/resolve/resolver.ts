@@ -1,0 +1,81 @@
+import pLimit from 'p-limit';
+import { AirlockError, toAirlockError, type ErrorCode } from '../errors.js';
+import type { PlannedImage, Rule } from '../imageset/types.js';
+import { compareKeys } from '../lock/keys.js';
+import { LOCK_VERSION, type LockedImage, type LockFile } from '../lock/types.js';
+import type { RegistryPool } from '../transport/registry/pool.js';
+import { resolveImage } from './image.js';
+
+/** One image that could not be resolved. */
+export interface ResolveFailure {
+  key: string;
+  code: ErrorCode;
+  message: string;
+}
+
+/** Progress after each image. */
+export interface ResolveProgress {
+  key: string;
+  done: number;
+  total: number;
+  image?: LockedImage;
+  failure?: ResolveFailure;
+}
+
+/** Options of `resolvePlan`. */
+export interface ResolveOptions {
+  /** Registry connections and credentials for the run (the caller closes it). */
+  pool: RegistryPool;
+  /** Images resolved at once (default 16). */
+  concurrency?: number;
+  /** The image set's rules, so the lock names the rules that applied. */
+  rules?: readonly Pick<Rule, 'name'>[];
+  onProgress?: (p: ResolveProgress) => void;
+}
+
+/**
+ * Resolves every planned image to a lock entry, `concurrency` at a time. Every image is
+ * tried; when any fail, throws one AirlockError carrying the first failure's code (in key
+ * order), a message listing each, and `details.failures` ([{key, code, message}]).
+ */
+export async function resolvePlan(planned: PlannedImage[], opts: ResolveOptions): Promise<LockFile> {
+  const limit = pLimit(Math.max(1, opts.concurrency ?? 16));
+  const images: Record<string, LockedImage> = {};
+  const failures: ResolveFailure[] = [];
+  let done = 0;
+  let firstError: AirlockError | undefined;
+  await Promise.all(
+    planned.map((p) =>
+      limit(async () => {
+        try {
+          const image = await resolveImage(p, opts.pool, opts.rules);
+          images[p.key] = image;
+          opts.onProgress?.({ key: p.key, done: ++done, total: planned.length, image });
+        } catch (err) {
+          const e = toAirlockError(err);
+          firstError ??= e;
+          const message = e.message.startsWith(`${p.key}:`) ? e.message : `${p.key}: ${e.message}`;
+          const failure: ResolveFailure = { key: p.key, code: e.code, message };
+          failures.push(failure);
+          opts.onProgress?.({ key: p.key, done: ++done, total: planned.length, failure });
+        }
+      }),
+    ),
+  );
+  if (failures.length > 0) {
+    failures.sort((a, b) => compareKeys(a.key, b.key));
+    const first = failures[0]!;
+    const message =
+      failures.length === 1
+        ? first.message
+        : `${failures.length} of ${planned.length} images failed to resolve:\n  ${failures.map((f) => `[${f.code}] ${f.message}`).join('\n  ')}`;
+    throw new AirlockError(first.code, message, { failures }, { cause: firstError });
+  }
+  return { version: LOCK_VERSION, images: sortImages(images) };
+}
+
+function sortImages(images: Record<string, LockedImage>): Record<string, LockedImage> {
+  const out: Record<string, LockedImage> = {};
+  for (const k of Object.keys(images).sort(compareKeys)) out[k] = images[k]!;
+  return out;
+}
