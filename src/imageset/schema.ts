@@ -1,0 +1,128 @@
+/**
+ * The zod schema of `images.yaml` as written on disk (before normalisation). It is the single
+ * source of truth: the loader validates with it and `npm run schema` turns it into the JSON
+ * Schema editors use, so both always agree.
+ */
+import { z } from 'zod';
+
+/** Image keys double as Kubespray/Ansible variable prefixes and TripleO parameter names. */
+export const IMAGE_KEY_RE = /^[a-z0-9_]+$/;
+/** Template parameter names (`{name_prefix}`). */
+export const PARAM_NAME_RE = /^[A-Za-z0-9_]+$/;
+/** `os/arch[/variant]`, as `parsePlatform` accepts it. */
+export const PLATFORM_RE = /^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)?$/;
+/** `host[:port]`: a DNS name (with a dot, a port or `localhost`, so it cannot be a Docker Hub namespace) or `[v6]`. */
+const HOST = String.raw`(?:(?=[^/]*[.:]|localhost(?:[:/]|$))[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:]+\])(?::[0-9]+)?`;
+/** A registry host as credentials are keyed. */
+export const REGISTRY_HOST_RE = new RegExp(`^${HOST}$`);
+/** `host[:port][/prefix]`, the prefix made of lower-case repository path components. */
+export const PUSH_DESTINATION_RE = new RegExp(`^${HOST}(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`);
+/** Braces pair up and every `{placeholder}` is a parameter name. */
+const REF_TEMPLATE_RE = /^(?:[^{}]|\{[A-Za-z0-9_]+\})+$/;
+/** A label name, or a template of `{label}` placeholders (label names may hold dots and dashes). */
+const LABEL_TEMPLATE_RE = /^(?:[^{}\s]|\{[^{}\s]+\})+$/;
+
+const ParamValueSchema = z
+  .union([z.string(), z.number(), z.boolean(), z.null()])
+  .describe('A template parameter; numbers are kept as written, an empty value is "", false switches images off');
+
+const ParamsSchema = z.record(
+  z.string().regex(PARAM_NAME_RE, { error: 'parameter names are letters, digits and _' }),
+  ParamValueSchema,
+);
+
+const PlatformsSchema = z
+  .array(z.string().regex(PLATFORM_RE, { error: 'a platform is os/arch[/variant], e.g. linux/arm64' }))
+  .describe('Platforms to keep when mirroring (default: all)');
+
+const RefTemplateSchema = z
+  .string()
+  .regex(REF_TEMPLATE_RE, { error: 'a reference template has {name} placeholders with matching braces' });
+
+/** One image in its long form. */
+export const ImageEntrySchema = z
+  .strictObject({
+    ref: RefTemplateSchema.describe('A reference template ("{namespace}/{name_prefix}nova-api{name_suffix}:{tag}") or a plain reference'),
+    enabled_by: z
+      .string()
+      .regex(PARAM_NAME_RE, { error: 'enabled_by names a parameter (letters, digits and _)' })
+      .optional()
+      .describe('A parameter that switches this image off when false (TripleO: ceph_images)'),
+    platforms: PlatformsSchema.optional(),
+    label_platform: z
+      .string()
+      .regex(PLATFORM_RE, { error: 'a platform is os/arch[/variant], e.g. linux/arm64' })
+      .optional()
+      .describe('Platform whose config labels tag_from_label reads for a multi-arch image (default linux/amd64)'),
+  })
+  .describe('One image');
+
+/** One layered rule. */
+export const RuleSchema = z
+  .strictObject({
+    name: z.string().optional().describe('Shown in the lock to say where a value came from'),
+    set: ParamsSchema.optional().describe('Template parameters this rule sets'),
+    tag_from_label: z
+      .string()
+      .regex(LABEL_TEMPLATE_RE, { error: 'tag_from_label is a label name or a template like {version}-{release}' })
+      .optional()
+      .describe('A label name (rdo_version) or a template of labels ({version}-{release}) giving the tag'),
+    includes: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('The rule applies only to images whose key or repository contains one of these'),
+    excludes: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('The rule skips images whose key or repository contains one of these (includes win)'),
+    push_destination: z
+      .string()
+      .regex(PUSH_DESTINATION_RE, {
+        error: 'push_destination is host[:port][/prefix], e.g. registry.local:8787 or registry.local/mirror',
+      })
+      .optional()
+      .describe('Registry host[:port][/prefix] to copy to; the image keeps its source path under it'),
+    platforms: PlatformsSchema.optional(),
+  })
+  .describe('A rule; later rules override earlier ones');
+
+/** Where one registry's credentials come from; secrets themselves never appear in the file. */
+export const CredentialSourceSchema = z
+  .strictObject({
+    username: z.string().min(1).optional(),
+    username_env: z.string().min(1).optional().describe('Environment variable holding the user name'),
+    password_env: z.string().min(1).optional().describe('Environment variable holding the password or token'),
+    password_file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('File holding the password or token (relative to the image set file)'),
+  })
+  .superRefine((c, ctx) => {
+    const users = [c.username, c.username_env].filter((v) => v !== undefined).length;
+    const passwords = [c.password_env, c.password_file].filter((v) => v !== undefined).length;
+    if (users !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of username, username_env' });
+    if (passwords !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of password_env, password_file' });
+  });
+
+/** The whole file. */
+export const ImageSetFileSchema = z
+  .strictObject({
+    version: z.literal(1, { error: 'version must be 1' }).optional().describe('Image set format version'),
+    parameters: ParamsSchema.optional().describe('Default template parameters'),
+    images: z
+      .record(
+        z.string().regex(IMAGE_KEY_RE, { error: 'image keys are lower-case letters, digits and _' }),
+        z.union([RefTemplateSchema, ImageEntrySchema]),
+      )
+      .describe('Images by key: a reference (template) or { ref, enabled_by, platforms, label_platform }'),
+    rules: z.array(RuleSchema).optional().describe('Layered rules, applied in order'),
+    credentials: z
+      .record(z.string().regex(REGISTRY_HOST_RE, { error: 'credentials are keyed by registry host[:port]' }), CredentialSourceSchema)
+      .optional()
+      .describe('Per-registry credentials, read from environment variables or files'),
+  })
+  .describe('An airlock image set (images.yaml)');
+
+/** `images.yaml` as written, before normalisation. */
+export type ImageSetFile = z.output<typeof ImageSetFileSchema>;

@@ -1,0 +1,78 @@
+import { ImageSetFileSchema, type ImageSetFile } from './schema.js';
+import { formatPath, invalidImageSet, issuesToProblems, sortProblems, type ImageSetProblem, type Locate } from './problems.js';
+import type { ImageEntry, ImageSet, ParamValue, Rule } from './types.js';
+
+type RawParams = NonNullable<ImageSetFile['parameters']>;
+
+// Numbers normally arrive here already as their written text (see load.ts); String() covers plain objects.
+function params(raw: RawParams | undefined): Record<string, ParamValue> {
+  const out: Record<string, ParamValue> = {};
+  for (const [k, v] of Object.entries(raw ?? {})) out[k] = v === null ? '' : typeof v === 'number' ? String(v) : v;
+  return out;
+}
+
+function rule(raw: NonNullable<ImageSetFile['rules']>[number]): Rule {
+  const r: Rule = {};
+  if (raw.name !== undefined) r.name = raw.name;
+  if (raw.set !== undefined) r.set = params(raw.set);
+  if (raw.tag_from_label !== undefined) r.tag_from_label = raw.tag_from_label;
+  if (raw.includes !== undefined) r.includes = raw.includes;
+  if (raw.excludes !== undefined) r.excludes = raw.excludes;
+  if (raw.push_destination !== undefined) r.push_destination = raw.push_destination;
+  if (raw.platforms !== undefined) r.platforms = raw.platforms;
+  return r;
+}
+
+function entry(raw: ImageSetFile['images'][string]): ImageEntry {
+  if (typeof raw === 'string') return { ref: raw };
+  const e: ImageEntry = { ref: raw.ref };
+  if (raw.enabled_by !== undefined) e.enabled_by = raw.enabled_by;
+  if (raw.platforms !== undefined) e.platforms = raw.platforms;
+  if (raw.label_platform !== undefined) e.label_platform = raw.label_platform;
+  return e;
+}
+
+/** Checks the schema cannot express: every `enabled_by` names a parameter the file defines. */
+function crossChecks(file: ImageSetFile, locate?: Locate): ImageSetProblem[] {
+  const defined = new Set([
+    ...Object.keys(file.parameters ?? {}),
+    ...(file.rules ?? []).flatMap((r) => Object.keys(r.set ?? {})),
+  ]);
+  const problems: ImageSetProblem[] = [];
+  for (const [key, raw] of Object.entries(file.images)) {
+    if (typeof raw === 'string' || raw.enabled_by === undefined || defined.has(raw.enabled_by)) continue;
+    const path = ['images', key, 'enabled_by'];
+    const at = locate?.(path);
+    problems.push({
+      path: formatPath(path),
+      ...(at ? { line: at.line, col: at.col } : {}),
+      message: `parameter "${raw.enabled_by}" is not set in parameters or by any rule`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * Validates an already parsed image set (plain data) and normalises it: `KEY: "ref"` becomes
+ * `{ref}`, missing parameters/rules/credentials become empty, numbers and empty values in
+ * parameters become strings. Every problem is reported at once as IMAGESET_INVALID;
+ * `locate` adds line numbers to them.
+ */
+export function validateImageSet(value: unknown, file = 'images.yaml', locate?: Locate): ImageSet {
+  const parsed = ImageSetFileSchema.safeParse(value);
+  if (!parsed.success) throw invalidImageSet(file, issuesToProblems(parsed.error.issues, value, locate));
+  const raw = parsed.data;
+  const more = crossChecks(raw, locate);
+  if (more.length > 0) throw invalidImageSet(file, sortProblems(more));
+
+  const images: Record<string, ImageEntry> = {};
+  for (const key of Object.keys(raw.images).sort()) images[key] = entry(raw.images[key]!);
+  return {
+    version: 1,
+    parameters: params(raw.parameters),
+    images,
+    rules: (raw.rules ?? []).map(rule),
+    credentials: { ...(raw.credentials ?? {}) },
+    file,
+  };
+}
