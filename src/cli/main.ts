@@ -4,7 +4,9 @@ import { Command, CommanderError } from 'commander';
 import { toAirlockError } from '../errors.js';
 import { copyCommand } from './copy-command.js';
 import { EXIT_CODES_HELP, exitCodeFor, ExitCodes } from './exit-codes.js';
+import { importCommand } from './import-command.js';
 import { mirrorCommand } from './mirror-command.js';
+import { renderCommand } from './render-command.js';
 
 /** Builds the `airlock` command tree. */
 export function buildProgram(): Command {
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
     .addHelpText('after', EXIT_CODES_HELP);
   program.addCommand(copyCommand().exitOverride());
   program.addCommand(mirrorCommand().exitOverride());
+  program.addCommand(importCommand().exitOverride());
+  program.addCommand(renderCommand().exitOverride());
   return program;
 }
 

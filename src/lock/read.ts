@@ -1,0 +1,146 @@
+import { readFile } from 'node:fs/promises';
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import { AirlockError, ErrorCodes } from '../errors.js';
+import { isDigest, type Digest } from '../oci/digest.js';
+import { parseReference } from '../ref/reference.js';
+import { LOCK_VERSION, type LockFile } from './types.js';
+
+const digest = z.custom<Digest>((v) => typeof v === 'string' && isDigest(v), {
+  message: 'not a valid digest (sha256:<64 hex>)',
+});
+const size = z.number().int().nonnegative();
+
+const platformSchema = z.object({
+  platform: z.string().min(1),
+  digest,
+  size,
+  mediaType: z.string().min(1),
+});
+
+const originSchema = z.object({
+  template: z.string(),
+  rules: z.array(z.object({ index: z.number().int().nonnegative(), name: z.string().optional() })).optional(),
+  tag_from_label: z
+    .object({
+      template: z.string().min(1),
+      from_tag: z.string().min(1),
+      labels: z.record(z.string(), z.string()),
+      rule: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
+});
+
+const imageSchema = z.object({
+  source: z.string().min(1),
+  tag: z.string().min(1).optional(),
+  digest,
+  mediaType: z.string().min(1),
+  size,
+  platforms: z.array(platformSchema).optional(),
+  keep_platforms: z.array(z.string().min(1)).optional(),
+  destination: z.string().min(1).optional(),
+  origin: originSchema,
+});
+
+const lockSchema = z.object({
+  version: z.literal(LOCK_VERSION),
+  images: z.record(z.string().min(1), imageSchema),
+});
+
+/** Parses and validates a lock file's text; `file` is only used in messages. Throws LOCK_INVALID with `file:line`. */
+export function parseLock(text: string, file: string): LockFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const fail = (path: (string | number)[], what: string): AirlockError => {
+    const line = lineOf(doc, lineCounter, path);
+    const where = line ? `${file}:${line}` : file;
+    const at = path.length ? ` (${path.join('.')})` : '';
+    return new AirlockError(ErrorCodes.LOCK_INVALID, `${where}: ${what}${at}`, { file, line, path });
+  };
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const line = lineCounter.linePos(syntax.pos[0]).line;
+    throw new AirlockError(ErrorCodes.LOCK_INVALID, `${file}:${line}: invalid YAML: ${firstLine(syntax.message)}`, {
+      file,
+      line,
+    });
+  }
+  const data: unknown = doc.toJS();
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw fail([], 'a lock file is a YAML map with version and images');
+  const version = (data as { version?: unknown }).version;
+  if (version !== LOCK_VERSION) {
+    throw fail(['version'], `unsupported lock version ${JSON.stringify(version)}; this airlock reads version ${LOCK_VERSION}`);
+  }
+  const parsed = lockSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    const missing = issue.code === 'invalid_type' && /received undefined$/.test(issue.message);
+    throw fail(path, missing ? `missing required field "${String(path.at(-1))}"` : issue.message);
+  }
+  const lock = parsed.data as LockFile;
+  for (const [key, image] of Object.entries(lock.images)) checkImage(key, image, fail);
+  return lock;
+}
+
+/** Reads and validates a lock file (see parseLock). An unreadable file is LOCK_INVALID too. */
+export async function readLock(file: string): Promise<LockFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new AirlockError(ErrorCodes.LOCK_INVALID, `cannot read lock file ${file}: ${why}`, { file }, { cause: err });
+  }
+  return parseLock(text, file);
+}
+
+/** Cross-field checks zod cannot express: references parse and agree with `tag` / `digest`. */
+function checkImage(
+  key: string,
+  image: LockFile['images'][string],
+  fail: (path: (string | number)[], what: string) => AirlockError,
+): void {
+  const source = parseRef(image.source, ['images', key, 'source'], fail);
+  if (source.digest && source.digest !== image.digest) {
+    throw fail(['images', key, 'source'], `source digest ${source.digest} differs from digest ${image.digest}`);
+  }
+  if (image.tag && source.tag && source.tag !== image.tag) {
+    throw fail(['images', key, 'source'], `source tag "${source.tag}" differs from tag "${image.tag}"`);
+  }
+  if (image.destination) parseRef(image.destination, ['images', key, 'destination'], fail);
+}
+
+function parseRef(text: string, path: (string | number)[], fail: (path: (string | number)[], what: string) => AirlockError) {
+  try {
+    return parseReference(text, { defaultTag: false });
+  } catch (err) {
+    throw fail(path, err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** 1-based line of the key (or list item) at `path`, or of its nearest existing parent. */
+function lineOf(doc: Document, counter: LineCounter, path: (string | number)[]): number | undefined {
+  const lineAt = (n: unknown) => (isNode(n) && n.range ? counter.linePos(n.range[0]).line : undefined);
+  let node: unknown = doc.contents;
+  let line = lineAt(node);
+  for (const seg of path) {
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(seg));
+      if (!pair) break;
+      line = lineAt(pair.key) ?? line;
+      next = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number' && node.items[seg] !== undefined) {
+      next = node.items[seg];
+      line = lineAt(next) ?? line;
+    } else break;
+    node = next;
+  }
+  return line;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}
