@@ -15,7 +15,7 @@ export const EXIT_CODES_HELP = `
 Exit codes:
   0    success: every image copied or already up to date
   1    a copy failed (registry, network or verification error)
-  2    invalid input: bad reference, location, list file or option
+  2    invalid input: bad reference, location, list file, image set, lock file or option
   3    --keep-going: some images failed, the others were copied
   4    authentication or authorisation refused by a registry
   130  interrupted (Ctrl-C / SIGTERM)`;
@@ -28,6 +28,9 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
   ErrorCodes.PLATFORM_INVALID,
   ErrorCodes.DIGEST_INVALID,
   ErrorCodes.TLS_CONFIG_INVALID,
+  ErrorCodes.IMAGESET_INVALID,
+  ErrorCodes.TEMPLATE_PARAM_MISSING,
+  ErrorCodes.LOCK_INVALID,
 ]);
 const AUTH_CODES: ReadonlySet<ErrorCode> = new Set([
   ErrorCodes.REGISTRY_UNAUTHORIZED,
