@@ -1,10 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AirlockError } from '../errors.js';
 import { parseLock, readLock } from './read.js';
+import { formatLock } from './write.js';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/render/images.lock.yaml', import.meta.url));
 const D1 = `sha256:${'a'.repeat(64)}`;
@@ -50,6 +51,12 @@ describe('parseLock', () => {
     expect(Object.keys(fixture.images)).toEqual(['ceph', 'coredns', 'keystone_api', 'nginx', 'nova_api']);
     expect(fixture.images.nova_api!.origin.tag_from_label?.labels).toEqual({ release: '20240101', version: '17.1.0' });
     expect(fixture.images.ceph!.platforms).toHaveLength(2);
+  });
+
+  it('reads back exactly what the lock writer writes (the fixture is byte for byte a written lock)', async () => {
+    const fixture = await readLock(FIXTURE);
+    expect(formatLock(fixture)).toBe(await readFile(FIXTURE, 'utf8'));
+    expect(parseLock(formatLock(fixture), 'x')).toEqual(fixture);
   });
 
   it('names the file and line of what is wrong', () => {

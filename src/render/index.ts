@@ -12,6 +12,7 @@ export type { RenderOptions, RenderOutput, Renderer } from './types.js';
 
 /** Every output format `airlock render --format` knows. */
 export const RENDER_FORMATS = ['atmosphere', 'containerd', 'helm', 'kubespray', 'list', 'tripleo'] as const;
+/** One of RENDER_FORMATS. */
 export type RenderFormat = (typeof RENDER_FORMATS)[number];
 
 /** The renderer of each format. */

@@ -1,4 +1,5 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
+import { sortedKeys } from '../lock/keys.js';
 import type { LockedImage, LockFile } from '../lock/types.js';
 import type { Digest } from '../oci/digest.js';
 import { parseReference } from '../ref/reference.js';
@@ -20,13 +21,13 @@ export interface Targets {
 }
 
 /**
- * Computes every image's pull target, sorted by key (code-point order, so output does not
- * depend on the locale). With `unpinned`, digests are dropped except for images without a tag,
- * which have nothing else to be pulled by.
+ * Computes every image's pull target in lock key order (code units, the same in every locale).
+ * With `unpinned`, digests are dropped except for images without a tag, which have nothing
+ * else to be pulled by.
  */
 export function targetsOf(lock: LockFile, unpinned = false): Targets {
   const warnings: string[] = [];
-  const keys = Object.keys(lock.images).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const keys = sortedKeys(lock.images);
   const targets = keys.map((key) => {
     const t = targetOf(key, lock.images[key]!, warnings);
     if (unpinned && t.tag) delete t.digest;
