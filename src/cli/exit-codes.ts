@@ -31,6 +31,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
   ErrorCodes.IMAGESET_INVALID,
   ErrorCodes.TEMPLATE_PARAM_MISSING,
   ErrorCodes.LOCK_INVALID,
+  ErrorCodes.IMPORT_INVALID,
 ]);
 const AUTH_CODES: ReadonlySet<ErrorCode> = new Set([
   ErrorCodes.REGISTRY_UNAUTHORIZED,

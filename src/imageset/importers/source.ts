@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import { isAlias, isMap, isScalar, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
+import { AirlockError, ErrorCodes } from '../../errors.js';
+
+/** One file handed to an importer: its name (for messages) and its text. */
+export interface ImportInput {
+  file: string;
+  text: string;
+}
+
+/** A parsed YAML document with what is needed to point at lines in it. */
+export interface YamlSource {
+  file: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+}
+
+/** An IMPORT_INVALID error located at `file:line` (line omitted when unknown). */
+export function importError(file: string, line: number | undefined, message: string, details: Record<string, unknown> = {}): AirlockError {
+  const where = line ? `${file}:${line}` : file;
+  return new AirlockError(ErrorCodes.IMPORT_INVALID, `${where}: ${message}`, { file, ...(line ? { line } : {}), ...details });
+}
+
+/** The 1-based line where `node` starts, if it came from the source text. */
+export function lineOf(src: YamlSource, node: unknown): number | undefined {
+  const range = (node as Node | null | undefined)?.range;
+  return range ? src.lines.linePos(range[0]).line : undefined;
+}
+
+/**
+ * Parses `input` as YAML: one document, or every document with `multi`. The first syntax
+ * error (duplicate keys included) is IMPORT_INVALID at its line.
+ */
+export function parseYaml(input: ImportInput, multi = false): YamlSource[] {
+  const lines = new LineCounter();
+  const opts = { lineCounter: lines, prettyErrors: true, uniqueKeys: true } as const;
+  const docs = multi ? parseAllDocuments(input.text, opts) : [parseDocument(input.text, opts)];
+  // parseAllDocuments returns an EmptyStream (no documents) for an empty text.
+  for (const doc of Array.isArray(docs) ? docs : []) {
+    const err = doc.errors[0];
+    if (err) {
+      const line = err.linePos?.[0].line;
+      throw importError(input.file, line, `not valid YAML: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
+    }
+  }
+  return (Array.isArray(docs) ? docs : []).map((doc) => ({ file: input.file, doc, lines }));
+}
+
+/** `node` with an alias followed to its anchor. */
+export function deref(src: YamlSource, node: unknown): unknown {
+  return isAlias(node) ? node.resolve(src.doc) : node;
+}
+
+/** The value node of `key` in a map node (aliases followed); undefined otherwise. */
+export function child(src: YamlSource, node: unknown, key: string): unknown {
+  const m = deref(src, node);
+  return isMap(m) ? deref(src, m.get(key, true)) : undefined;
+}
+
+/** The scalar's text as written (`1.10` stays `1.10`), or undefined for anything else. */
+export function scalarText(node: unknown): string | undefined {
+  if (!isScalar(node) || node.value === null || node.value === undefined) return undefined;
+  if (typeof node.value === 'string') return node.value;
+  return node.source ?? String(node.value);
+}
+
+/** Reads each file as UTF-8; an unreadable file is IMPORT_INVALID. */
+export async function readImportInputs(files: string[]): Promise<ImportInput[]> {
+  return Promise.all(
+    files.map(async (file) => {
+      try {
+        return { file, text: await readFile(file, 'utf8') };
+      } catch (err) {
+        throw importError(file, undefined, `cannot read: ${(err as Error).message}`);
+      }
+    }),
+  );
+}
