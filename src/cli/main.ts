@@ -3,10 +3,12 @@ import v8 from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { toAirlockError } from '../errors.js';
 import { copyCommand } from './copy-command.js';
+import { diffCommand } from './diff-command.js';
 import { EXIT_CODES_HELP, exitCodeFor, ExitCodes } from './exit-codes.js';
 import { importCommand } from './import-command.js';
 import { mirrorCommand } from './mirror-command.js';
 import { renderCommand } from './render-command.js';
+import { resolveCommand } from './resolve-command.js';
 
 /** Builds the `airlock` command tree. */
 export function buildProgram(): Command {
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
     .addHelpText('after', EXIT_CODES_HELP);
   program.addCommand(copyCommand().exitOverride());
   program.addCommand(mirrorCommand().exitOverride());
+  program.addCommand(resolveCommand().exitOverride());
+  program.addCommand(diffCommand().exitOverride());
   program.addCommand(importCommand().exitOverride());
   program.addCommand(renderCommand().exitOverride());
   return program;

@@ -61,14 +61,14 @@ export class CopyRun {
   /**
    * Copies the image `source` names to `sink`. Never throws: failures come back as a
    * result with status `failed` and a stable error code. The sink is committed on success
-   * and closed in every case.
+   * and closed in every case. `image.platforms` replaces the run's platforms for this image.
    */
-  async copyImage(source: Source, sink: Sink): Promise<ImageResult> {
+  async copyImage(source: Source, sink: Sink, image: { platforms?: Platform[] } = {}): Promise<ImageResult> {
     const started = Date.now();
     const result = emptyResult(source.description, sink.description);
     this.emit({ type: 'image-start', source: source.description, destination: sink.description });
     try {
-      await this.copyInto(source, sink, result);
+      await this.copyInto(source, sink, result, image.platforms ?? this.opts.platforms);
       if (!this.opts.dryRun && result.status === 'copied') await sink.commit();
     } catch (err) {
       const e = toAirlockError(err);
@@ -91,11 +91,11 @@ export class CopyRun {
     return result;
   }
 
-  private async copyInto(source: Source, sink: Sink, result: ImageResult): Promise<void> {
+  private async copyInto(source: Source, sink: Sink, result: ImageResult, platforms: Platform[] | undefined): Promise<void> {
     const [rootDesc, current] = await Promise.all([source.resolve(), sink.current()]);
     result.sourceDigest = rootDesc.digest;
     result.mediaType = rootDesc.mediaType;
-    const filtering = (this.opts.platforms?.length ?? 0) > 0;
+    const filtering = (platforms?.length ?? 0) > 0;
     // The no-op case: both sides already name the same manifest. Two HEADs, nothing else.
     if (!filtering && current?.digest === rootDesc.digest) {
       result.status = 'up-to-date';
@@ -106,7 +106,7 @@ export class CopyRun {
     let root: ManifestBytes = { bytes: fetched.bytes, desc: { ...rootDesc, mediaType: fetched.mediaType } };
     let manifest = parseManifest(fetched.bytes, fetched.mediaType);
     if (filtering && manifest.kind === 'index') {
-      const filtered = filterIndex(fetched.bytes, manifest, this.opts.platforms!);
+      const filtered = filterIndex(fetched.bytes, manifest, platforms!);
       root = { bytes: filtered.bytes, desc: filtered.desc };
       manifest = { ...manifest, manifests: filtered.kept };
     }

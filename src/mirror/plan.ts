@@ -1,6 +1,7 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { parseLocation, type Location } from '../ref/location.js';
 import { formatReference, parseReference, type ImageReference } from '../ref/reference.js';
+import type { Platform } from '../oci/platform.js';
 import type { ListEntry } from './list.js';
 
 /** One planned copy of a mirror run. */
@@ -9,6 +10,8 @@ export interface MirrorPair {
   entry?: ListEntry;
   source: Location;
   destination: Location;
+  /** Platforms to keep of this image's index; wins over the run's `platforms`. */
+  platforms?: Platform[];
 }
 
 /** Where a mirror run writes: a registry with an optional path prefix, the store, or a layout. */

@@ -50,7 +50,7 @@ async function copyPair(run: CopyRun, pair: MirrorPair, ctx: TransportContext): 
   try {
     source = await openSource(pair.source, ctx);
     const sink = await openSink(pair.destination, ctx);
-    return await run.copyImage(source, sink);
+    return await run.copyImage(source, sink, pair.platforms ? { platforms: pair.platforms } : {});
   } catch (err) {
     await source?.close().catch(() => undefined);
     return run.recordFailure(formatLocation(pair.source), formatLocation(pair.destination), err);

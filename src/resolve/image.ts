@@ -8,7 +8,7 @@ import { destinationRef, parseMirrorTarget } from '../mirror/plan.js';
 import { formatReference, manifestReference, parseReference, type ImageReference } from '../ref/reference.js';
 import type { RegistryPool } from '../transport/registry/pool.js';
 import { RepositoryReader } from './fetch.js';
-import { renderLabelTemplate } from './labels.js';
+import { tagFromLabels } from './labels.js';
 
 /**
  * Pins one planned image: HEADs its source (the client GETs only when HEAD gives no
@@ -31,7 +31,7 @@ export async function resolveImage(
   let fromLabel: LockOrigin['tag_from_label'];
   if (planned.tagFromLabel && !ref.digest) {
     const labels = await reader.labels(top, planned.labelPlatform);
-    const found = renderLabelTemplate(planned.tagFromLabel.value, labels, key);
+    const found = tagFromLabels(planned.tagFromLabel.value, labels, key);
     fromLabel = {
       template: planned.tagFromLabel.value,
       from_tag: ref.tag ?? 'latest',

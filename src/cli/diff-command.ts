@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { diffLocks, formatLockDiff, isEmptyDiff } from '../lock/diff.js';
+import { readLock } from '../lock/read.js';
+import { ExitCodes } from './exit-codes.js';
+
+/** `airlock diff OLD.lock NEW.lock`. */
+export function diffCommand(): Command {
+  return new Command('diff')
+    .description('Print what changed between two lock files, one line per image.')
+    .argument('<old>', 'the earlier lock file')
+    .argument('<new>', 'the later lock file')
+    .addHelpText(
+      'after',
+      `
+Output:
+  + KEY SOURCE@DIGEST                       image added
+  - KEY SOURCE@DIGEST                       image removed
+  ~ KEY: tag A -> B, digest X -> Y, ...     fields that changed (platform OS/ARCH compares child digests)
+
+Exit codes:
+  0    the locks pin the same images
+  1    they differ
+  2    a file is not a valid lock [LOCK_INVALID]`,
+    )
+    .action(async (oldFile: string, newFile: string) => {
+      const [a, b] = await Promise.all([readLock(oldFile), readLock(newFile)]);
+      const diff = diffLocks(a, b);
+      process.stdout.write(formatLockDiff(diff));
+      process.exitCode = isEmptyDiff(diff) ? ExitCodes.ok : ExitCodes.failed;
+    });
+}
