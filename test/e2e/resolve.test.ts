@@ -211,6 +211,29 @@ rules:
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('credentials come from the image set (environment variable), never into the lock', async () => {
+    const C = await startRegistry({ auth: 'basic' });
+    try {
+      await pushFixtureWithSkopeo(unlabelled, C, 'private/img:1');
+      const set = await write(
+        'auth.yaml',
+        `images:\n  private: ${C.host}/private/img:1\ncredentials:\n  "${C.host}":\n    username: ${C.username}\n    password_env: E2E_REG_PASSWORD\n`,
+      );
+      const ok = await sb.run(['resolve', set], { env: { E2E_REG_PASSWORD: C.password! } });
+      expect(ok.code, show(ok)).toBe(0);
+      expect((parse(ok.stdout) as { images: Record<string, { digest: string }> }).images.private!.digest).toBe(unlabelled.manifestDesc.digest);
+      expect(ok.stdout).not.toContain(C.password!);
+      const unset = await sb.run(['resolve', set]);
+      expect(unset.code, show(unset)).toBe(4);
+      expect(unset.stderr).toContain('[CREDENTIALS_INVALID]');
+      const wrong = await sb.run(['resolve', set], { env: { E2E_REG_PASSWORD: 'wrong' } });
+      expect(wrong.code, show(wrong)).toBe(4);
+      expect(wrong.stderr).toMatch(/\[(REGISTRY_UNAUTHORIZED|AUTH_FAILED)\]/);
+    } finally {
+      await C.stop();
+    }
+  });
+
   it('bad YAML is IMAGESET_INVALID with exit 2; a bad lock for diff is LOCK_INVALID with exit 2', async () => {
     const set = await write('bad.yaml', 'images:\n  nova: [unclosed\n');
     const r = await sb.run(['resolve', set]);
