@@ -16,8 +16,8 @@ import { tagFromLabels } from './labels.js';
  * an index; the floating tag is replaced by the rendered tag, which is then HEADed in turn),
  * lists an index's children (only those `platforms` keeps, when set), and works out the
  * destination. A source pinned by digest stays pinned: `tag_from_label` does not apply to it.
- * Errors: REGISTRY_NOT_FOUND, LABEL_MISSING, PLATFORM_NOT_FOUND, registry and content codes;
- * each message starts with the image key.
+ * Errors: REGISTRY_NOT_FOUND, LABEL_MISSING, PLATFORM_NOT_FOUND (naming the key), and the
+ * registry client's own codes (REGISTRY_UNREACHABLE, ...), which resolvePlan prefixes with the key.
  */
 export async function resolveImage(
   planned: PlannedImage,
