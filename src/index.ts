@@ -10,3 +10,24 @@ export { CopyRun, type CopyRunOptions, type RunTotals } from './copy/engine.js';
 export type { CopyEvent, BlobAction } from './copy/events.js';
 export type { ImageResult } from './copy/result.js';
 export * from './mirror/index.js';
+// The image set's CredentialSource (where a set reads a secret) is exported as ImageSetCredentialSource.
+export {
+  loadImageSet,
+  parseImageSet,
+  validateImageSet,
+  planImageSet,
+  registryCredentials,
+  renderTemplate,
+  renderLabelTemplate,
+  imageSetJsonSchema,
+  type ImageSet,
+  type ImageEntry,
+  type Rule,
+  type PlannedImage,
+  type ParamValue,
+  type CredentialSource as ImageSetCredentialSource,
+} from './imageset/index.js';
+export * from './imageset/importers/index.js';
+export * from './lock/index.js';
+export * from './resolve/index.js';
+export * from './render/index.js';
