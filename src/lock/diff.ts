@@ -61,6 +61,7 @@ function imageChanges(key: string, a: LockedImage, b: LockedImage): LockFieldCha
   const pb = new Map((b.platforms ?? []).map((p) => [p.platform, p.digest as string]));
   for (const p of [...new Set([...pa.keys(), ...pb.keys()])].sort(compareKeys)) add(`platform ${p}`, pa.get(p), pb.get(p));
   add('keep_platforms', a.keep_platforms?.join(','), b.keep_platforms?.join(','));
+  add('filtered_digest', a.filtered_digest, b.filtered_digest);
   add('origin', JSON.stringify(a.origin), JSON.stringify(b.origin));
   return out;
 }

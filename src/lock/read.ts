@@ -39,6 +39,7 @@ const imageSchema = z.object({
   size,
   platforms: z.array(platformSchema).optional(),
   keep_platforms: z.array(z.string().min(1)).optional(),
+  filtered_digest: digest.optional(),
   destination: z.string().min(1).optional(),
   origin: originSchema,
 });

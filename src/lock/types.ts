@@ -43,6 +43,11 @@ export interface LockedImage {
   platforms?: LockedPlatform[];
   /** Platforms to keep when mirroring, when the set restricts them. */
   keep_platforms?: string[];
+  /**
+   * With keep_platforms on an index: the digest of the filtered index that mirroring writes
+   * (the copy engine's filterIndex over the locked index bytes), so the destination stays pinnable.
+   */
+  filtered_digest?: Digest;
   /** Destination `registry/prefix/repo:tag`, when the set pushes the image somewhere. */
   destination?: string;
   origin: LockOrigin;

@@ -49,6 +49,7 @@ function orderedImage(i: LockedImage): Record<string, unknown> {
     size: i.size,
     platforms: i.platforms?.map(orderedPlatform),
     keep_platforms: i.keep_platforms ? [...i.keep_platforms] : undefined,
+    filtered_digest: i.filtered_digest,
     destination: i.destination,
     origin: orderedOrigin(i.origin),
   });

@@ -51,7 +51,12 @@ describe('kubespray', () => {
       version: 1,
       images: {
         plain: image('quay.io/a/plain:1'),
-        filtered: image('quay.io/a/multi:2', { destination: 'mirror.local:5000/a/multi:2', keep_platforms: ['linux/amd64'] }),
+        filtered: image('quay.io/a/multi:2', {
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          platforms: [{ platform: 'linux/amd64', digest: `sha256:${hex('amd64')}` as Digest, size: 10, mediaType: 'application/vnd.oci.image.manifest.v1+json' }],
+          destination: 'mirror.local:5000/a/multi:2',
+          keep_platforms: ['linux/amd64'],
+        }),
       },
     };
     const pinned = vars(lock);
@@ -63,6 +68,25 @@ describe('kubespray', () => {
     const unpinned = vars(lock, true);
     expect(unpinned.vars.plain_digest_checksum).toBe('');
     expect(unpinned.vars.plain_image_tag).toBe('1');
+  });
+
+  it('pins a filtered index by the digest the lock recorded for it', () => {
+    const filtered = `sha256:${hex('filtered')}` as Digest;
+    const lock: LockFile = {
+      version: 1,
+      images: {
+        multi: image('quay.io/a/multi:2', {
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          platforms: [{ platform: 'linux/amd64', digest: `sha256:${hex('amd64')}` as Digest, size: 10, mediaType: 'application/vnd.oci.image.manifest.v1+json' }],
+          destination: 'mirror.local:5000/a/multi:2',
+          keep_platforms: ['linux/amd64'],
+          filtered_digest: filtered,
+        }),
+      },
+    };
+    const out = vars(lock);
+    expect(out.vars.multi_digest_checksum).toBe(hex('filtered'));
+    expect(out.warnings).toEqual([]);
   });
 
   it('refuses what Kubespray cannot take: an untagged image, clashing variable names', () => {

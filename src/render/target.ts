@@ -42,9 +42,12 @@ function targetOf(key: string, image: LockedImage, warnings: string[]): Target {
   if (!image.destination) return { key, registry: source.registry, repository: source.repository, ...opt(tag, image.digest) };
   const dest = parseReference(image.destination, { defaultTag: false });
   const destTag = dest.tag ?? tag;
-  // Mirroring with keep_platforms writes a filtered index: its digest is not the source's and
-  // the lock does not record it, so pinning the source digest would name nothing at the destination.
-  if (image.keep_platforms?.length) {
+  // Mirroring with keep_platforms writes a filtered index: pin its digest when the lock has it.
+  if (image.keep_platforms?.length && image.filtered_digest) {
+    return { key, registry: dest.registry, repository: dest.repository, ...opt(destTag, image.filtered_digest) };
+  }
+  // A single-image manifest is copied as is, whatever keep_platforms says.
+  if (image.keep_platforms?.length && image.platforms?.length) {
     if (!destTag) {
       throw new AirlockError(
         ErrorCodes.RENDER_UNSUPPORTED,

@@ -15,7 +15,7 @@ export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
  * the same index).
  */
 export class RepositoryReader {
-  private readonly manifests = new Map<string, Promise<Manifest>>();
+  private readonly manifests = new Map<string, Promise<{ bytes: Buffer; manifest: Manifest }>>();
 
   constructor(
     private readonly client: RegistryClient,
@@ -28,12 +28,17 @@ export class RepositoryReader {
   }
 
   /** The parsed manifest `desc` names (GET by digest, bytes verified). */
-  manifest(desc: Descriptor): Promise<Manifest> {
+  async manifest(desc: Descriptor): Promise<Manifest> {
+    return (await this.fetched(desc)).manifest;
+  }
+
+  /** The manifest `desc` names with its exact bytes (fetched once). */
+  fetched(desc: Descriptor): Promise<{ bytes: Buffer; manifest: Manifest }> {
     let m = this.manifests.get(desc.digest);
     if (!m) {
       m = this.client
         .getManifest(this.repository, desc.digest, desc.digest)
-        .then((f) => parseManifest(f.bytes, f.mediaType));
+        .then((f) => ({ bytes: f.bytes, manifest: parseManifest(f.bytes, f.mediaType) }));
       this.manifests.set(desc.digest, m);
     }
     return m;

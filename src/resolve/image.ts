@@ -1,7 +1,9 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
 import type { ImageSet, PlannedImage, Rule } from '../imageset/types.js';
 import type { LockedImage, LockedPlatform, LockOrigin } from '../lock/types.js';
+import { filterIndex } from '../copy/filter.js';
 import type { Descriptor } from '../oci/descriptor.js';
+import type { Digest } from '../oci/digest.js';
 import { isIndexMediaType } from '../oci/mediatypes.js';
 import { formatPlatform, platformMatches } from '../oci/platform.js';
 import { destinationRef, parseMirrorTarget } from '../mirror/plan.js';
@@ -45,8 +47,9 @@ export async function resolveImage(
   }
   const keep = planned.platforms?.value;
   let platforms: LockedPlatform[] | undefined;
+  let filteredDigest: Digest | undefined;
   if (isIndexMediaType(top.mediaType)) {
-    const index = await reader.manifest(top);
+    const { bytes, manifest: index } = await reader.fetched(top);
     const children = index.kind === 'index' ? index.manifests : [];
     const kept = keep && keep.length > 0 ? children.filter((c) => keep.some((w) => platformMatches(w, c.platform))) : children;
     if (kept.length === 0 && children.length > 0) {
@@ -56,6 +59,8 @@ export async function resolveImage(
         { key },
       );
     }
+    // The same filter the copy engine applies when mirroring, so the lock can pin its result.
+    if (keep && keep.length > 0 && index.kind === 'index') filteredDigest = filterIndex(bytes, index, keep).desc.digest;
     platforms = kept.map((c) => ({
       platform: c.platform ? formatPlatform(c.platform) : 'unknown',
       digest: c.digest,
@@ -81,6 +86,7 @@ export async function resolveImage(
     size: top.size,
     ...(platforms ? { platforms } : {}),
     ...(keep && keep.length > 0 ? { keep_platforms: keep.map(formatPlatform) } : {}),
+    ...(filteredDigest ? { filtered_digest: filteredDigest } : {}),
     ...(destination ? { destination } : {}),
     origin,
   };

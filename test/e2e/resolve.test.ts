@@ -301,5 +301,12 @@ describe('airlock mirror LOCK | IMAGESET', () => {
     const arm = ceph.images.find((i) => i.platform.architecture === 'arm64')!;
     expect(v.manifests[1]!.digest).toBe(arm.manifestDesc.digest);
     expect(await manifestStatus(B, 'arm/tripleo/openstack-keystone', '1.2.3-4')).toBe(404);
+    // The lock pins the filtered index exactly as mirroring wrote it, so renderers can pin it too.
+    const lock = await sb.run(['resolve', set]);
+    expect(lock.code, show(lock)).toBe(0);
+    expect(lock.stdout).toContain(`filtered_digest: ${v.digest}`);
+    const list = await write('platforms.lock.yaml', lock.stdout);
+    const rendered = await sb.run(['render', list, '--format', 'list']);
+    expect(rendered.stdout).toContain(`${B.host}/arm/ceph/ceph:v18@${v.digest}`);
   });
 });
