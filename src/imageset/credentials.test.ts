@@ -2,20 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AirlockError } from '../errors.js';
 import { hostOptions } from '../transport/registry/options.js';
 import { registryCredentials } from './credentials.js';
 import { parseImageSet } from './load.js';
+import { thrown } from '../../test/helpers/codes.js';
 
-function thrown(fn: () => unknown): AirlockError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof AirlockError) return e;
-    throw e;
-  }
-  throw new Error('expected an AirlockError');
-}
 
 describe('registryCredentials', () => {
   let dir: string;

@@ -5,16 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { AirlockError } from '../errors.js';
 import { loadImageSet, parseImageSet } from './load.js';
 import type { ImageSetProblem } from './problems.js';
+import { thrown } from '../../test/helpers/codes.js';
 
-function thrown(fn: () => unknown): AirlockError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof AirlockError) return e;
-    throw e;
-  }
-  throw new Error('expected an AirlockError');
-}
 
 const problemsOf = (err: AirlockError) => err.details.problems as ImageSetProblem[];
 const at = (err: AirlockError) => problemsOf(err).map((p) => [p.path, p.line]);

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AirlockError } from '../errors.js';
 import { parseImageSet } from './load.js';
 import { isSwitchedOff, planImageSet, ruleApplies } from './rules.js';
 import type { PlannedImage } from './types.js';
+import { thrown } from '../../test/helpers/codes.js';
 
-function thrown(fn: () => unknown): AirlockError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof AirlockError) return e;
-    throw e;
-  }
-  throw new Error('expected an AirlockError');
-}
 
 const byKey = (plan: PlannedImage[]) => Object.fromEntries(plan.map((p) => [p.key, p]));
 const ref = (p: PlannedImage | undefined) => (p ? `${p.source.registry}/${p.source.repository}:${p.source.tag}` : undefined);

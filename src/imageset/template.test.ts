@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AirlockError } from '../errors.js';
 import { labelTemplate, renderLabelTemplate, renderTemplate, templatePlaceholders } from './template.js';
+import { thrown } from '../../test/helpers/codes.js';
 
-function thrown(fn: () => unknown): AirlockError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof AirlockError) return e;
-    throw e;
-  }
-  throw new Error('expected an AirlockError');
-}
 
 describe('renderTemplate', () => {
   it('fills every placeholder, including empty and repeated ones', () => {

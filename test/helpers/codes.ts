@@ -9,3 +9,14 @@ export function errorCodeOf(fn: () => unknown): string | undefined {
   }
   return undefined;
 }
+
+/** The AirlockError `fn` throws; fails the test when it throws nothing or something else. */
+export function thrown(fn: () => unknown): AirlockError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof AirlockError) return e;
+    throw e;
+  }
+  throw new Error('expected an AirlockError');
+}
