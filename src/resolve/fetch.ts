@@ -27,6 +27,25 @@ export class RepositoryReader {
     return this.client.headManifest(this.repository, reference);
   }
 
+  /**
+   * GET a manifest by tag: its descriptor, with the bytes kept for `manifest`/`labels`. Used
+   * when the content is needed anyway (tag_from_label), saving the HEAD. Null when absent.
+   */
+  async getByTag(tag: string): Promise<Descriptor | null> {
+    let f;
+    try {
+      f = await this.client.getManifest(this.repository, tag);
+    } catch (err) {
+      if (err instanceof AirlockError && err.code === ErrorCodes.REGISTRY_NOT_FOUND) return null;
+      throw err;
+    }
+    const desc: Descriptor = { mediaType: f.mediaType, digest: f.digest, size: f.bytes.length };
+    if (!this.manifests.has(f.digest)) {
+      this.manifests.set(f.digest, Promise.resolve({ bytes: f.bytes, manifest: parseManifest(f.bytes, f.mediaType) }));
+    }
+    return desc;
+  }
+
   /** The parsed manifest `desc` names (GET by digest, bytes verified). */
   async manifest(desc: Descriptor): Promise<Manifest> {
     return (await this.fetched(desc)).manifest;

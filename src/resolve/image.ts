@@ -29,9 +29,11 @@ export async function resolveImage(
   const key = planned.key;
   const reader = new RepositoryReader(pool.client(planned.source.registry), planned.source.repository);
   let ref = planned.source;
-  let top = await head(reader, ref, key);
+  const readsLabels = planned.tagFromLabel !== undefined && !ref.digest;
+  // Labels need the manifest anyway: one GET instead of HEAD then GET.
+  let top = await head(reader, ref, key, readsLabels);
   let fromLabel: LockOrigin['tag_from_label'];
-  if (planned.tagFromLabel && !ref.digest) {
+  if (planned.tagFromLabel && readsLabels) {
     const labels = await reader.labels(top, planned.labelPlatform);
     const found = tagFromLabels(planned.tagFromLabel.value, labels, key);
     fromLabel = {
@@ -97,9 +99,9 @@ export function ruleNames(set: Pick<ImageSet, 'rules'>): Pick<Rule, 'name'>[] {
   return set.rules.map((r) => (r.name ? { name: r.name } : {}));
 }
 
-async function head(reader: RepositoryReader, ref: ImageReference, key: string): Promise<Descriptor> {
+async function head(reader: RepositoryReader, ref: ImageReference, key: string, get = false): Promise<Descriptor> {
   const reference = manifestReference(ref);
-  const desc = await reader.head(reference);
+  const desc = get && !ref.digest ? await reader.getByTag(reference) : await reader.head(reference);
   if (!desc) {
     throw new AirlockError(ErrorCodes.REGISTRY_NOT_FOUND, `${key}: ${formatReference(ref)} not found`, {
       key,
