@@ -7,7 +7,7 @@ import { ErrorCodes } from '../../errors.js';
 import { Annotations, type Descriptor } from '../../oci/descriptor.js';
 import { digestHex, digestOf, type Digest } from '../../oci/digest.js';
 import { MediaTypes } from '../../oci/mediatypes.js';
-import { LAYOUT_WORK_DIR, OciLayout } from './layout.js';
+import { INGEST_STALE_MS, LAYOUT_WORK_DIR, OciLayout } from './layout.js';
 
 let tmp: string;
 beforeEach(async () => {
@@ -40,6 +40,20 @@ function chunks(...parts: Buffer[]): Readable {
 }
 
 describe('OciLayout', () => {
+  it('sweeps ingest files a killed writer abandoned, and keeps fresh ones', async () => {
+    const dir = path.join(tmp, 'sweep');
+    const ingest = path.join(dir, LAYOUT_WORK_DIR, 'ingest');
+    await fs.mkdir(ingest, { recursive: true });
+    const stale = path.join(ingest, 'abandoned.tmp');
+    const fresh = path.join(ingest, 'in-progress.tmp');
+    await fs.writeFile(stale, 'partial');
+    await fs.writeFile(fresh, 'partial');
+    const old = new Date(Date.now() - INGEST_STALE_MS - 60_000);
+    await fs.utimes(stale, old, old);
+    await OciLayout.open(dir, { create: true });
+    expect(await fs.readdir(ingest)).toEqual(['in-progress.tmp']);
+  });
+
   it('creates oci-layout, an empty index.json and blobs/sha256 when asked to', async () => {
     const dir = path.join(tmp, 'new');
     const layout = await OciLayout.open(dir, { create: true });

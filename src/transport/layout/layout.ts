@@ -113,6 +113,11 @@ function emptyIndex(): LayoutIndex {
  * Blobs only ever get their final name after their digest and size were verified;
  * index.json changes are atomic and serialised across processes by a lock.
  */
+/** Age after which an ingest temp file counts as abandoned by a killed writer. */
+export const INGEST_STALE_MS = 60 * 60 * 1000;
+// Layouts already swept by this process.
+const swept = new Set<string>();
+
 export class OciLayout {
   /** Absolute, symlink-free path of the layout. */
   readonly dir: string;
@@ -146,12 +151,38 @@ export class OciLayout {
       throw storeIo(err, 'cannot open layout', abs);
     }
     const layout = new OciLayout(real);
-    if (options.create) await layout.initialise();
-    else {
+    if (options.create) {
+      await layout.initialise();
+      await layout.sweepAbandonedIngest();
+    } else {
       await layout.checkLayoutFile();
       await layout.readIndex();
     }
     return layout;
+  }
+
+  /**
+   * Removes temp files a killed writer left in the ingest folder: never named, so never
+   * visible, but wasted space. Only files untouched for INGEST_STALE_MS go (a live writer
+   * keeps its file's mtime fresh), and only once per layout per process.
+   */
+  private async sweepAbandonedIngest(): Promise<void> {
+    if (swept.has(this.dir)) return;
+    swept.add(this.dir);
+    let names: string[];
+    try {
+      names = await fs.readdir(this.ingestDir);
+    } catch {
+      return;
+    }
+    const cutoff = Date.now() - INGEST_STALE_MS;
+    await Promise.all(
+      names.map(async (name) => {
+        const file = path.join(this.ingestDir, name);
+        const st = await fs.stat(file).catch(() => undefined);
+        if (st?.isFile() && st.mtimeMs < cutoff) await removeQuietly(file);
+      }),
+    );
   }
 
   /** Path of `index.json`. */
