@@ -111,7 +111,15 @@ export class RegistryClient {
   }
 
   private async fail(method: string, url: URL, res: HttpResponse, what: string): Promise<never> {
-    throw responseError(method, url, res.statusCode, await readText(res), what);
+    const body = await readText(res);
+    if (url.protocol === 'http:' && speaksTlsOnly(res.statusCode, res.headers, body)) {
+      throw new RegistryError(
+        ErrorCodes.TLS_CONFIG_INVALID,
+        `${what}: ${this.host} speaks HTTPS but was contacted over plain HTTP (loopback hosts are plain HTTP unless given a CA): pass --registry-ca ${this.host}=CA.pem`,
+        { status: res.statusCode, url: redactUrl(url) },
+      );
+    }
+    throw responseError(method, url, res.statusCode, body, what);
   }
 
   /** GET /v2/: checks the registry answers and the credentials (if any) work. */
@@ -437,6 +445,15 @@ export class RegistryClient {
   async close(): Promise<void> {
     await this.http.close();
   }
+}
+
+/**
+ * True for the answer a Go TLS server gives a plain HTTP request: a bare "HTTP/1.0 400" with
+ * no headers at all (any real HTTP response has some), or its text when there is a body.
+ */
+function speaksTlsOnly(status: number, headers: Record<string, unknown>, body: string): boolean {
+  if (status !== 400) return false;
+  return body.includes('Client sent an HTTP request to an HTTPS server') || Object.keys(headers).length === 0;
 }
 
 /**
