@@ -66,11 +66,11 @@ describe('planLockMirror', () => {
     ]);
   });
 
-  it('reads from the store pinned by digest, from a layout by name', () => {
+  it('reads from the store and from a layout pinned by digest', () => {
     const store = planLockMirror(LOCK, { only: 'nova_api', from: { kind: 'store' } });
     expect(formatLocation(store[0]!.source)).toBe(`store:quay.io/tripleo/nova-api:1.2.3-4@${d('nova')}`);
     const oci = planLockMirror(LOCK, { only: 'nova_api', from: { kind: 'oci', dir: 'b' } });
-    expect(formatLocation(oci[0]!.source)).toBe('oci:b:quay.io/tripleo/nova-api:1.2.3-4');
+    expect(formatLocation(oci[0]!.source)).toBe(`oci:b:quay.io/tripleo/nova-api:1.2.3-4@${d('nova')}`);
   });
 
   it('USAGE for an unknown key and for images without destination and no --to', () => {

@@ -52,9 +52,10 @@ function pairOf(image: LockedImage, opts: LockMirrorOptions): MirrorPair {
 
 function sourceOf(pinned: ImageReference, named: ImageReference, from: Location | undefined): Location {
   if (!from) return { kind: 'docker', ref: pinned };
-  // The store finds an image by its digest; a layout by the name an earlier mirror gave it.
+  // The store and layouts find an image by its locked digest (the name only helps a layout list it).
   if (from.kind === 'store' && !from.ref) return { kind: 'store', ref: pinned };
-  if (from.kind === 'oci' && !from.name) return { kind: 'oci', dir: from.dir, name: formatReference(named) };
+  // A layout is searched by the locked digest first, so a moved tag cannot swap the image.
+  if (from.kind === 'oci' && !from.name) return { kind: 'oci', dir: from.dir, name: formatReference(named), ...(pinned.digest ? { digest: pinned.digest } : {}) };
   throw new AirlockError(ErrorCodes.LOCATION_INVALID, '--from takes oci:DIR or store: (without an image name)');
 }
 

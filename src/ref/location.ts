@@ -1,11 +1,15 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
 import { formatReference, parseReference, type ImageReference } from './reference.js';
 
 /** Where images live. */
 export type Location =
   | { kind: 'docker'; ref: ImageReference }
-  /** An OCI image layout directory; `name` is the ref.name annotation (tag or full reference). */
-  | { kind: 'oci'; dir: string; name?: string }
+  /**
+   * An OCI image layout directory; `name` is the ref.name annotation (tag or full reference).
+   * `digest` (set by callers that pin, such as a lock) is the manifest to read, whatever the name says.
+   */
+  | { kind: 'oci'; dir: string; name?: string; digest?: Digest }
   /** The default store; `ref` names the image inside it (absent: the whole store). */
   | { kind: 'store'; ref?: ImageReference };
 
@@ -52,7 +56,7 @@ export function formatLocation(loc: Location): string {
     case 'docker':
       return `docker://${formatReference(loc.ref)}`;
     case 'oci':
-      return `oci:${loc.dir}${loc.name ? `:${loc.name}` : ''}`;
+      return `oci:${loc.dir}${loc.name ? `:${loc.name}` : ''}${loc.digest ? `@${loc.digest}` : ''}`;
     case 'store':
       return `store:${loc.ref ? formatReference(loc.ref) : ''}`;
   }

@@ -12,7 +12,7 @@ function needsImage(): AirlockError {
 
 /** The source for an `oci:DIR[:NAME]` or `store:REF` location (`storeDir` overrides the default store). */
 export async function openLayoutSource(loc: LayoutLocation, storeDir?: string): Promise<LayoutSource> {
-  if (loc.kind === 'oci') return openOciSource(loc.dir, loc.name);
+  if (loc.kind === 'oci') return openOciSource(loc.dir, loc.name, loc.digest);
   if (!loc.ref) throw needsImage();
   return openStoreSource(loc.ref, storeDir);
 }

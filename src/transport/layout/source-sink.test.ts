@@ -15,6 +15,8 @@ import type { Sink, Source } from '../types.js';
 import { OciLayout } from './layout.js';
 import { LayoutSink, openOciSink, openStoreSink } from './sink.js';
 import { LayoutSource, openOciSource, openStoreSource } from './source.js';
+import { openLayoutSource } from './open.js';
+import { makeImage as makeFixtureImage, writeOciLayout } from '../../../test/helpers/fixtures.js';
 
 const run = promisify(execFile);
 
@@ -270,5 +272,25 @@ describe('LayoutSink and LayoutSource', () => {
     await writeImage(sink, image);
     const names = (await (await OciLayout.open(store)).listRefs()).map((r) => r.name);
     expect(names).toEqual([`registry.example:5000/team/app@${image.root.digest}`]);
+  });
+});
+
+describe('a layout source pinned by digest (a lock read from a layout)', () => {
+  it('reads the pinned image even when the name now points elsewhere, and refuses a digest the layout lacks', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-pin-'));
+    try {
+      const first = makeFixtureImage({ seed: 'pin/first' });
+      const second = makeFixtureImage({ seed: 'pin/second' });
+      await writeOciLayout(dir, [
+        { name: 'old', image: first },
+        { name: 'app:1', image: second },
+      ]);
+      const pinned = await openLayoutSource({ kind: 'oci', dir, name: 'app:1', digest: first.manifestDesc.digest });
+      expect((await pinned.resolve()).digest).toBe(first.manifestDesc.digest);
+      const missing = await openLayoutSource({ kind: 'oci', dir, name: 'app:1', digest: digestOf('not here') });
+      expect((await rejection(missing.resolve())).code).toBe(ErrorCodes.IMAGE_NOT_FOUND);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

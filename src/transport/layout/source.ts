@@ -109,9 +109,12 @@ export class LayoutSource implements Source {
 }
 
 /** A source for `oci:DIR[:NAME]`; LAYOUT_INVALID when DIR is not a layout. */
-export async function openOciSource(dir: string, name?: string): Promise<LayoutSource> {
+export async function openOciSource(dir: string, name?: string, digest?: Digest): Promise<LayoutSource> {
   const layout = await OciLayout.open(dir);
-  return new LayoutSource(layout, name, { description: `oci:${dir}${name !== undefined ? `:${name}` : ''}` });
+  return new LayoutSource(layout, name, {
+    description: `oci:${dir}${name !== undefined ? `:${name}` : ''}`,
+    ...(digest ? { digest } : {}),
+  });
 }
 
 /**
