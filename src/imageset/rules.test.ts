@@ -203,3 +203,12 @@ describe('rule helpers', () => {
     expect([true, 'true', 'yes', '', undefined].map(isSwitchedOff)).toEqual([false, false, false, false, false]);
   });
 });
+
+describe('planImageSet with several bad images', () => {
+  it('reports every failing image at once, with the first code', () => {
+    const set = parseImageSet('images:\n  a: "{missing}/x:1"\n  b: "ok/image:1"\n  c: "{other}/y:1"\n');
+    const err = thrown(() => planImageSet(set));
+    expect(err.code).toBe('TEMPLATE_PARAM_MISSING');
+    expect((err.details.failures as { key: string }[]).map((f) => f.key)).toEqual(['a', 'c']);
+  });
+});

@@ -94,13 +94,29 @@ function planOne(key: string, entry: ImageEntry, set: ImageSet, overrides: Recor
  * CLI's). `tag_from_label`, `push_destination` and `platforms` come from the last applying
  * rule (an image's own `platforms` win over rules), each with the index of that rule.
  * Images whose `enabled_by` parameter ends up switched off (see isSwitchedOff) are left out.
- * Throws TEMPLATE_PARAM_MISSING or REF_INVALID naming the image.
+ * Every image is planned; when some fail, one error is thrown with the code of the first
+ * (TEMPLATE_PARAM_MISSING, REF_INVALID, ...) and `details.failures` listing each image's.
  */
 export function planImageSet(set: ImageSet, overrides: Record<string, ParamValue> = {}): PlannedImage[] {
   const out: PlannedImage[] = [];
+  const failures: { key: string; code: string; message: string; error: AirlockError }[] = [];
   for (const key of Object.keys(set.images).sort()) {
-    const planned = planOne(key, set.images[key]!, set, overrides);
-    if (planned) out.push(planned);
+    try {
+      const planned = planOne(key, set.images[key]!, set, overrides);
+      if (planned) out.push(planned);
+    } catch (err) {
+      if (!(err instanceof AirlockError)) throw err;
+      failures.push({ key, code: err.code, message: err.message, error: err });
+    }
+  }
+  if (failures.length === 1) throw failures[0]!.error;
+  if (failures.length > 1) {
+    const first = failures[0]!.error;
+    throw new AirlockError(
+      first.code,
+      `${failures.length} images cannot be planned:\n  ${failures.map((f) => f.message).join('\n  ')}`,
+      { ...first.details, failures: failures.map(({ key, code, message }) => ({ key, code, message })) },
+    );
   }
   return out;
 }
