@@ -3,7 +3,7 @@
  * token) or TLS with a private CA, credentials given on the command line, in Docker's
  * config.json, or by a real credential helper on PATH.
  */
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeImage } from '../helpers/fixtures.js';
@@ -177,6 +177,16 @@ describe('a TLS registry with a private CA', () => {
     expect(failureCode(r)).toBe('TLS_CONFIG_INVALID');
     expect(r.code).toBe(2); // the CLI counts a wrong or missing CA as invalid input
     expect(await manifestStatus(tls, 'auth/tls-wrong-ca', 't')).toBe(404);
+  });
+
+  it('finds the CA in a certs.d directory (HOST:PORT/ca.crt), as Docker and podman do', async () => {
+    const sb = await sandbox();
+    const certsDir = join(sb.dir, 'certs.d');
+    await mkdir(join(certsDir, tls.host), { recursive: true });
+    await copyFile(tls.caFile!, join(certsDir, tls.host, 'ca.crt'));
+    const r = await sb.run(['copy', '--json', SRC(), `docker://${tls.host}/auth/tls-certsd:t`], { env: { AIRLOCK_CERTS_DIRS: certsDir } });
+    expect(r.code, show(r)).toBe(0);
+    await validateRegistryImage({ url: tls.url, caFile: tls.caFile!, repository: 'auth/tls-certsd', reference: 't', expectDigest: DIGEST });
   });
 
   it('fails without --registry-ca, writing nothing', async () => {

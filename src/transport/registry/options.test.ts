@@ -45,3 +45,24 @@ describe('host helpers', () => {
     expect(isLoopbackHost('localhost.example.com')).toBe(false);
   });
 });
+
+describe('certs.d lookup', () => {
+  it('uses DIR/HOST:PORT/ca.crt for a host given no caFile, and then speaks TLS even on loopback', async () => {
+    const { mkdtemp, mkdir, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-certsd-'));
+    try {
+      await mkdir(join(dir, '127.0.0.1:5443'));
+      await writeFile(join(dir, '127.0.0.1:5443', 'ca.crt'), 'pem');
+      const e = resolveEndpoint({ certsDirs: [join(dir, 'missing'), dir] }, '127.0.0.1:5443');
+      expect(e.caFile).toBe(join(dir, '127.0.0.1:5443', 'ca.crt'));
+      expect(e.scheme).toBe('https');
+      expect(resolveEndpoint({ certsDirs: [dir] }, '127.0.0.1:5000').scheme).toBe('http');
+      expect(resolveEndpoint({ certsDirs: [dir], hosts: { '127.0.0.1:5443': { caFile: '/given.pem' } } }, '127.0.0.1:5443').caFile).toBe('/given.pem');
+      expect(resolveEndpoint({ env: { AIRLOCK_CERTS_DIRS: dir } }, '127.0.0.1:5443').caFile).toBe(join(dir, '127.0.0.1:5443', 'ca.crt'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DOCKER_HUB, DOCKER_HUB_API } from '../../ref/reference.js';
 
 /** Per-registry settings, keyed by `host[:port]` as it appears in image references. */
@@ -33,6 +35,12 @@ export interface RegistryOptions {
   dockerConfigPath?: string;
   /** containers `auth.json` to read instead of `$REGISTRY_AUTH_FILE` / `$XDG_RUNTIME_DIR/containers/auth.json`. */
   authFilePath?: string;
+  /**
+   * Directories holding `HOST[:PORT]/ca.crt`, as Docker's and containers' `certs.d` do
+   * (default `$AIRLOCK_CERTS_DIRS`, colon-separated, else /etc/containers/certs.d and /etc/docker/certs.d).
+   * Used for hosts given no caFile.
+   */
+  certsDirs?: string[];
   /** Environment used for credential lookup and credential helpers (default `process.env`). */
   env?: Record<string, string | undefined>;
 }
@@ -86,7 +94,9 @@ export function hostOptions(options: RegistryOptions, host: string): RegistryHos
  * Docker Hub (`docker.io`) is contacted at `registry-1.docker.io`.
  */
 export function resolveEndpoint(options: RegistryOptions, host: string): HostEndpoint {
-  const h = hostOptions(options, host);
+  const given = hostOptions(options, host);
+  const certsDirCa = given.caFile === undefined ? findCertsDirCa(options, host) : undefined;
+  const h = certsDirCa ? { ...given, caFile: certsDirCa } : given;
   const listed = (options.insecureHosts ?? []).some((x) => x.toLowerCase() === host.toLowerCase());
   // A loopback host configured with a CA or skip-verify is clearly served over TLS.
   const tlsHinted = h.caFile !== undefined || h.skipTlsVerify === true;
@@ -101,4 +111,18 @@ export function resolveEndpoint(options: RegistryOptions, host: string): HostEnd
     ...(h.caFile !== undefined ? { caFile: h.caFile } : {}),
     maxConnections: h.maxConnections ?? options.maxConnections ?? RegistryDefaults.maxConnections,
   };
+}
+
+/** Default `certs.d` directories, the ones containers' tools and Docker read. */
+export const DEFAULT_CERTS_DIRS: readonly string[] = ['/etc/containers/certs.d', '/etc/docker/certs.d'];
+
+/** The first `DIR/HOST[:PORT]/ca.crt` that exists among the certs.d directories, if any. */
+export function findCertsDirCa(options: RegistryOptions, host: string): string | undefined {
+  const env = options.env ?? process.env;
+  const dirs = options.certsDirs ?? (env.AIRLOCK_CERTS_DIRS ? env.AIRLOCK_CERTS_DIRS.split(':').filter(Boolean) : DEFAULT_CERTS_DIRS);
+  for (const dir of dirs) {
+    const file = join(dir, host, 'ca.crt');
+    if (existsSync(file)) return file;
+  }
+  return undefined;
 }
