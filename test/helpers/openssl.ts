@@ -23,8 +23,8 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   }
 }
 
-/** Creates a self-signed CA (`<name>.pem`, `<name>.key`) in `dir`, valid for two days. */
-export async function makeCa(dir: string, name = 'ca'): Promise<CertFiles> {
+/** A self-signed P-256 certificate (`<name>.pem`, `<name>.key`) in `dir`, valid for two days. */
+async function selfSigned(dir: string, name: string, keyUsage: string): Promise<CertFiles> {
   const certFile = join(dir, `${name}.pem`);
   const keyFile = join(dir, `${name}.key`);
   await openssl(
@@ -32,11 +32,16 @@ export async function makeCa(dir: string, name = 'ca'): Promise<CertFiles> {
       'req', '-x509', ...EC_KEY, '-keyout', keyFile, '-out', certFile, '-days', '2',
       '-subj', `/CN=airlock test ${name}`,
       '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+      '-addext', `keyUsage=critical,${keyUsage}`,
     ],
     dir,
   );
   return { certFile, keyFile };
+}
+
+/** Creates a self-signed CA (`<name>.pem`, `<name>.key`) in `dir`, valid for two days. */
+export function makeCa(dir: string, name = 'ca'): Promise<CertFiles> {
+  return selfSigned(dir, name, 'keyCertSign,cRLSign,digitalSignature');
 }
 
 /**
@@ -73,19 +78,8 @@ export async function makeServerCert(dir: string, ca: CertFiles, name = 'server'
  * Creates a self-signed P-256 certificate for signing JWTs (it is its own trust root,
  * so a registry's `rootcertbundle` can name it directly).
  */
-export async function makeSigningCert(dir: string, name = 'token-signer'): Promise<CertFiles> {
-  const certFile = join(dir, `${name}.pem`);
-  const keyFile = join(dir, `${name}.key`);
-  await openssl(
-    [
-      'req', '-x509', ...EC_KEY, '-keyout', keyFile, '-out', certFile, '-days', '2',
-      '-subj', `/CN=airlock test ${name}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,digitalSignature,keyCertSign',
-    ],
-    dir,
-  );
-  return { certFile, keyFile };
+export function makeSigningCert(dir: string, name = 'token-signer'): Promise<CertFiles> {
+  return selfSigned(dir, name, 'digitalSignature,keyCertSign');
 }
 
 /** The base64 (not base64url) DER bodies of the certificates in a PEM text, as JWS `x5c` wants them. */
