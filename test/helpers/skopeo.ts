@@ -228,17 +228,28 @@ export async function pushLayoutWithSkopeo(
 ): Promise<string> {
   const digestDir = await mkdtemp(join(tmpdir(), 'airlock-skopeo-digest-'));
   try {
-    const digestFile = join(digestDir, 'digest');
-    await skopeoCopy(`oci:${layoutDir}:${name}`, dockerRef(registry, repoRef), {
-      all: true,
-      ...opts,
-      dest: sideFor(registry),
-      extraArgs: [...(opts.extraArgs ?? []), '--digestfile', digestFile],
-    });
-    return (await readFile(digestFile, 'utf8')).trim();
+    return await pushReportingDigest(`oci:${layoutDir}:${name}`, registry, repoRef, opts, digestDir);
   } finally {
     await rm(digestDir, { recursive: true, force: true });
   }
+}
+
+/** `skopeo copy --all SRC` to `registry` as `repoRef`; returns the digest skopeo wrote into `workDir`. */
+async function pushReportingDigest(
+  src: string,
+  registry: RegistryEndpoint,
+  repoRef: string,
+  opts: Omit<SkopeoCopyOptions, 'dest'>,
+  workDir: string,
+): Promise<string> {
+  const digestFile = join(workDir, 'digest');
+  await skopeoCopy(src, dockerRef(registry, repoRef), {
+    all: true,
+    ...opts,
+    dest: sideFor(registry),
+    extraArgs: [...(opts.extraArgs ?? []), '--digestfile', digestFile],
+  });
+  return (await readFile(digestFile, 'utf8')).trim();
 }
 
 /**
@@ -287,14 +298,7 @@ export async function pushFixtureWithSkopeo(
   try {
     const image = join(work, 'image');
     await writeSkopeoDir(image, fixture);
-    const digestFile = join(work, 'digest');
-    await skopeoCopy(`dir:${image}`, dockerRef(registry, repoRef), {
-      all: true,
-      ...opts,
-      dest: sideFor(registry),
-      extraArgs: [...(opts.extraArgs ?? []), '--digestfile', digestFile],
-    });
-    return (await readFile(digestFile, 'utf8')).trim();
+    return await pushReportingDigest(`dir:${image}`, registry, repoRef, opts, work);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
