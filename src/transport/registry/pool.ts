@@ -44,3 +44,11 @@ export class RegistryPool {
     await Promise.all([...this.clients.values()].map((c) => c.close()));
   }
 }
+
+/**
+ * The blob scope of every registry Source and Sink on `host`: equal scopes are what lets the
+ * copy engine mount a blob from one repository into another instead of copying it.
+ */
+export function registryBlobScope(host: string): string {
+  return `registry:${host}`;
+}

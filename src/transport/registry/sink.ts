@@ -5,7 +5,7 @@ import { verified, verifyBytes } from '../../oci/digest.js';
 import { formatReference, type ImageReference } from '../../ref/reference.js';
 import type { ReuseResult, Sink, SinkCapabilities } from '../types.js';
 import type { RegistryClient } from './client.js';
-import type { RegistryPool } from './pool.js';
+import { registryBlobScope, type RegistryPool } from './pool.js';
 
 /**
  * Writes one image reference into a registry through a shared pool. The registry itself
@@ -24,7 +24,7 @@ export class RegistrySink implements Sink {
     readonly ref: ImageReference,
   ) {
     this.description = `docker://${formatReference(ref)}`;
-    this.blobScope = `registry:${ref.registry}`;
+    this.blobScope = registryBlobScope(ref.registry);
     this.repository = ref.repository;
     this.client = pool.client(ref.registry);
   }

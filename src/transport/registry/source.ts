@@ -5,7 +5,7 @@ import type { Digest } from '../../oci/digest.js';
 import { formatReference, manifestReference, type ImageReference } from '../../ref/reference.js';
 import type { FetchedManifest, Source } from '../types.js';
 import type { RegistryClient } from './client.js';
-import type { RegistryPool } from './pool.js';
+import { registryBlobScope, type RegistryPool } from './pool.js';
 
 /** Reads one image reference from a registry through a shared pool. */
 export class RegistrySource implements Source {
@@ -19,8 +19,7 @@ export class RegistrySource implements Source {
     readonly ref: ImageReference,
   ) {
     this.description = `docker://${formatReference(ref)}`;
-    // Same scope as a RegistrySink on this host, so the engine can mount instead of copying.
-    this.blobScope = `registry:${ref.registry}`;
+    this.blobScope = registryBlobScope(ref.registry);
     this.repository = ref.repository;
     this.client = pool.client(ref.registry);
   }
