@@ -1,15 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { AirlockError, ErrorCodes } from '../errors.js';
-import { loadImageSet } from '../imageset/load.js';
+import { parseImageSet } from '../imageset/load.js';
 import { mirrorInputKind } from '../lock/detect.js';
 import { planLockMirror } from '../lock/mirror.js';
 import { parseLock } from '../lock/read.js';
-import { parseList } from '../mirror/list.js';
-import { parseMirrorTarget, planMirror, type MirrorPair, type MirrorTarget } from '../mirror/plan.js';
-import { parseLocation, type Location } from '../ref/location.js';
+import { parseList, readMirrorInput, selectEntries } from '../mirror/list.js';
+import { parseMirrorTarget, planMirror, type MirrorPair } from '../mirror/plan.js';
+import { parseLocation } from '../ref/location.js';
 import { withImageSetCredentials } from '../resolve/imageset.js';
-import { closeTransportContext, createTransportContext, type TransportContext } from '../transport/open.js';
+import { closeTransportContext, createTransportContext } from '../transport/open.js';
 import { addCopyFlags, engineOptions, type CopyFlags } from './common-flags.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { positiveInt, registryOptions } from './registry-flags.js';
@@ -65,11 +64,11 @@ ${EXIT_CODES_HELP}`,
   cmd.action(async (file: string, flags: MirrorFlags) => {
     const target = flags.to ? parseMirrorTarget(flags.to) : undefined;
     const from = flags.from ? parseLocation(flags.from) : undefined;
-    const text = await readInput(file);
+    const text = await readMirrorInput(file);
     const kind = mirrorInputKind(file, text);
     if (kind === 'list' && !target) throw new AirlockError(ErrorCodes.USAGE, 'a list needs --to REGISTRY[/PREFIX], store: or oci:DIR');
     const creds: [string, string][] = flags.destCreds && target?.kind === 'registry' ? [[target.registry, flags.destCreds]] : [];
-    const set = kind === 'imageset' ? await loadImageSet(file) : undefined;
+    const set = kind === 'imageset' ? parseImageSet(text, file) : undefined;
     const registries = registryOptions(flags, creds);
     const ctx = createTransportContext({
       registries: set ? withImageSetCredentials(registries, set) : registries,
@@ -92,7 +91,7 @@ ${EXIT_CODES_HELP}`,
     if (pairs.some((p) => p.destination.kind === 'store') && !flags.json) process.stdout.write(`store: ${ctx.storeDir}\n`);
 
     async function plan(): Promise<MirrorPair[]> {
-      if (kind === 'list') return planList(text, file, target!, from, flags.only);
+      if (kind === 'list') return planMirror(selectEntries(parseList(text, file), flags.only, file), target!, from);
       const lock = set
         ? await resolveWithProgress(set, {
             pool: ctx.registries,
@@ -109,21 +108,4 @@ ${EXIT_CODES_HELP}`,
     }
   });
   return cmd;
-}
-
-async function readInput(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    throw new AirlockError(ErrorCodes.LIST_INVALID, `cannot read ${file}: ${(err as Error).message}`, { file });
-  }
-}
-
-function planList(text: string, file: string, target: MirrorTarget, from: Location | undefined, only: string | undefined): MirrorPair[] {
-  let entries = parseList(text, file);
-  if (only !== undefined) {
-    entries = entries.filter((e) => e.text.includes(only));
-    if (entries.length === 0) throw new AirlockError(ErrorCodes.USAGE, `--only "${only}" matches no image in ${file}`);
-  }
-  return planMirror(entries, target, from);
 }

@@ -36,15 +36,24 @@ export function parseList(text: string, file = '<list>'): ListEntry[] {
   return entries;
 }
 
+/** Reads a mirror input (list, lock or image set) as text; an unreadable file is LIST_INVALID. */
+export async function readMirrorInput(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new AirlockError(ErrorCodes.LIST_INVALID, `cannot read ${file}: ${(err as Error).message}`, { file });
+  }
+}
+
 /** Reads and parses a list file; an unreadable file is LIST_INVALID. */
 export async function readList(file: string): Promise<ListEntry[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new AirlockError(ErrorCodes.LIST_INVALID, `cannot read image list ${file}: ${(err as Error).message}`, {
-      file,
-    });
-  }
-  return parseList(text, file);
+  return parseList(await readMirrorInput(file), file);
+}
+
+/** The entries whose reference contains `only` (all without it); USAGE when none does. */
+export function selectEntries(entries: ListEntry[], only: string | undefined, file: string): ListEntry[] {
+  if (only === undefined) return entries;
+  const kept = entries.filter((e) => e.text.includes(only));
+  if (kept.length === 0) throw new AirlockError(ErrorCodes.USAGE, `--only "${only}" matches no image in ${file}`);
+  return kept;
 }
