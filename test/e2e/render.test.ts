@@ -1,6 +1,7 @@
 /**
  * End to end: `airlock render` on the fixture lock — stdout for one file, a directory for
- * containerd, and bad input that must exit non-zero with a stable code and write nothing.
+ * containerd, and bad input that must exit 2 (invalid input, as the README's exit codes say)
+ * with a stable code and write nothing.
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -59,10 +60,10 @@ describe('airlock render', () => {
     });
   });
 
-  it('fails with a stable code and writes nothing: unknown format, bad lock, ambiguous mirror', async () => {
+  it('fails with exit 2, a stable code and nothing written: unknown format, bad lock, ambiguous mirror', async () => {
     const out = join(sb.dir, 'never.txt');
     const unknown = await sb.run(['render', LOCK, '--format', 'ansible', '-o', out]);
-    expect(unknown.code, show(unknown)).not.toBe(0);
+    expect(unknown.code, show(unknown)).toBe(2);
     expect(failureCode(unknown)).toBe('RENDER_FORMAT_UNKNOWN');
 
     const bad = join(sb.dir, 'bad.lock.yaml');
@@ -70,7 +71,7 @@ describe('airlock render', () => {
     await writeFile(bad, lockText.replace('version: 1', 'version: 7'));
     const versionLine = lockText.split('\n').indexOf('version: 1') + 1;
     const invalid = await sb.run(['render', bad, '--format', 'list', '-o', out]);
-    expect(invalid.code, show(invalid)).not.toBe(0);
+    expect(invalid.code, show(invalid)).toBe(2);
     expect(failureCode(invalid)).toBe('LOCK_INVALID');
     expect(versionLine).toBeGreaterThan(0);
     expect(invalid.stderr).toContain(`${bad}:${versionLine}:`);
@@ -78,7 +79,7 @@ describe('airlock render', () => {
     const twoHosts = join(sb.dir, 'two-hosts.lock.yaml');
     await writeFile(twoHosts, (await readFile(LOCK, 'utf8')).replace('destination: registry.local:5000/library/nginx:1.25', 'destination: other.local:5000/library/nginx:1.25'));
     const ambiguous = await sb.run(['render', twoHosts, '--format', 'containerd', '-o', join(sb.dir, 'never')]);
-    expect(ambiguous.code, show(ambiguous)).not.toBe(0);
+    expect(ambiguous.code, show(ambiguous)).toBe(2);
     expect(failureCode(ambiguous)).toBe('RENDER_MIRROR_AMBIGUOUS');
 
     expect(existsSync(out)).toBe(false);

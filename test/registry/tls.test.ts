@@ -32,13 +32,13 @@ describe('TLS registry with its own CA', () => {
   });
 
   it('fails with TLS_CONFIG_INVALID, without retrying, when the CA is not trusted', async () => {
-    const pool = new RegistryPool({ hosts: { [reg.host]: { insecure: false } }, retryBaseMs: 1000 });
+    // Retries allowed and quick: were a TLS failure retried, the counts below would show it.
+    const pool = new RegistryPool({ hosts: { [reg.host]: { insecure: false } }, retries: 4, retryBaseMs: 1 });
     try {
       const client = pool.client(reg.host);
-      const started = Date.now();
       await expect(client.ping()).rejects.toMatchObject({ code: ErrorCodes.TLS_CONFIG_INVALID });
-      expect(Date.now() - started).toBeLessThan(2000);
-      expect(client.stats().retries).toBe(0);
+      // One attempt and no retry, although the pool retries connection errors up to 4 times.
+      expect(client.stats()).toMatchObject({ requests: 1, retries: 0 });
     } finally {
       await pool.close();
     }
