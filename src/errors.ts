@@ -78,11 +78,13 @@ export class RegistryError extends AirlockError {
   readonly status: number;
   readonly url: string;
   readonly errors: SpecError[];
+  /** How long the registry asked to wait before trying again (`Retry-After`), in milliseconds. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    info: { status: number; url: string; errors?: SpecError[] },
+    info: { status: number; url: string; errors?: SpecError[]; retryAfterMs?: number | undefined },
     options?: { cause?: unknown },
   ) {
     super(code, message, { status: info.status, url: info.url, errors: info.errors ?? [] }, options);
@@ -90,6 +92,7 @@ export class RegistryError extends AirlockError {
     this.status = info.status;
     this.url = info.url;
     this.errors = info.errors ?? [];
+    this.retryAfterMs = info.retryAfterMs;
   }
 }
 

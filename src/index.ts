@@ -2,11 +2,10 @@
 export * from './errors.js';
 export * from './oci/index.js';
 export * from './ref/index.js';
-export type * from './transport/types.js';
-export * from './transport/open.js';
-export * from './transport/layout/index.js';
-export * from './transport/registry/index.js';
-export { CopyRun, type CopyRunOptions, type RunTotals } from './copy/engine.js';
+export * from './retry/index.js';
+export * from './transport/index.js';
+export { CopyRun, type CopyRunOptions, type ImageCopyOptions, type RunTotals } from './copy/engine.js';
+export { adaptManifest, MANIFEST_FORMATS, type ManifestFormat } from './copy/convert.js';
 export type { CopyEvent, BlobAction } from './copy/events.js';
 export type { ImageResult } from './copy/result.js';
 export * from './mirror/index.js';

@@ -1,11 +1,17 @@
 import type { Command } from 'commander';
+import { AirlockError, ErrorCodes } from '../errors.js';
+import { MANIFEST_FORMATS, type ManifestFormat } from '../copy/convert.js';
+import type { CopyRunOptions } from '../copy/engine.js';
 import { parsePlatform, type Platform } from '../oci/platform.js';
-import { createTransportContext, type TransportContext } from '../transport/open.js';
+import { createTransportContext, type TransportContext } from '../transport/context.js';
+import type { RegistryOptions } from '../transport/registry/options.js';
+import { interruptSignal } from './interrupt.js';
 import { addRegistryFlags, positiveInt, registryOptions, type RegistryFlags } from './registry-flags.js';
 
 /** Flags shared by the copying commands. */
 export interface CopyFlags extends RegistryFlags {
   platform: string[];
+  format?: string;
   dryRun?: boolean;
   json?: boolean;
   store?: string;
@@ -14,11 +20,12 @@ export interface CopyFlags extends RegistryFlags {
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-/** Adds platform, dry-run, JSON, store and registry flags to a command. */
+/** Adds platform, format, dry-run, JSON, store and registry flags to a command. */
 export function addCopyFlags(cmd: Command): Command {
   addRegistryFlags(
     cmd
       .option('--platform <os/arch[/variant]>', 'keep only this platform of a multi-arch image (repeatable); writes a filtered index', collect, [])
+      .option('--format <oci|v2s2>', 'write manifests as OCI or Docker v2 schema 2, converting where needed (new digests); default: as the source has them')
       .option('--dry-run', 'read and compare only: show what would be copied, write nothing')
       .option('--json', 'print one JSON event per line on stdout instead of progress')
       .option('--store <dir>', 'store directory (default $AIRLOCK_STORE or ~/.cache/airlock/store)')
@@ -32,19 +39,28 @@ export function platformsOf(flags: CopyFlags): Platform[] {
   return flags.platform.map(parsePlatform);
 }
 
-/** Builds the transport context (registry pool, store dir) from the flags. */
-export function contextOf(flags: CopyFlags, extraCreds: [string, string][] = []): TransportContext {
-  return createTransportContext({
-    registries: registryOptions(flags, extraCreds),
-    ...(flags.store ? { storeDir: flags.store } : {}),
-  });
+function formatOf(flags: CopyFlags): ManifestFormat | undefined {
+  if (flags.format === undefined) return undefined;
+  if (!(flags.format in MANIFEST_FORMATS)) {
+    throw new AirlockError(ErrorCodes.USAGE, `--format takes ${Object.keys(MANIFEST_FORMATS).join(' or ')}, got "${flags.format}"`);
+  }
+  return flags.format as ManifestFormat;
+}
+
+/** The transport context of a command: its registry options, the store, and the interrupt signal. */
+export function contextOf(flags: { store?: string }, registries: RegistryOptions): TransportContext {
+  return createTransportContext({ registries, signal: interruptSignal(), ...(flags.store ? { storeDir: flags.store } : {}) });
 }
 
 /** Engine options common to copy and mirror. */
-export function engineOptions(flags: CopyFlags) {
+export function engineOptions(flags: CopyFlags): CopyRunOptions {
+  const registries = registryOptions(flags);
+  const format = formatOf(flags);
   return {
     platforms: platformsOf(flags),
     dryRun: Boolean(flags.dryRun),
     blobJobs: positiveInt('--blob-jobs', flags.blobJobs, 8) || 1,
+    retry: { ...(registries.retries !== undefined ? { retries: registries.retries } : {}) },
+    ...(format ? { format } : {}),
   };
 }

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
-import { parseLocation } from '../ref/location.js';
+import { parseLocation } from '../transport/location.js';
+import { credentialHost } from '../transport/open.js';
 import { addCopyFlags, contextOf, engineOptions, type CopyFlags } from './common-flags.js';
+import { registryOptions } from './registry-flags.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { runWithOutput } from './run-command.js';
 
@@ -27,18 +29,22 @@ Examples:
   airlock copy quay.io/ceph/ceph:v18 docker://registry.local:5000/ceph/ceph:v18
   airlock copy docker://registry.local:5000/app:1 store:registry.local:5000/app:1
   airlock copy --platform linux/amd64 docker://src:5000/app:1 oci:./layout:app:1
+  airlock copy --format oci docker://src:5000/app:1 docker://dst:5000/app:1   # convert Docker v2s2 to OCI
 ${EXIT_CODES_HELP}`,
   );
   cmd.action(async (src: string, dst: string, flags: CopyCommandFlags) => {
     const source = parseLocation(src);
     const destination = parseLocation(dst);
     const creds: [string, string][] = [];
-    if (flags.srcCreds && source.kind === 'docker') creds.push([source.ref.registry, flags.srcCreds]);
-    if (flags.destCreds && destination.kind === 'docker') creds.push([destination.ref.registry, flags.destCreds]);
+    const srcHost = credentialHost(source);
+    const dstHost = credentialHost(destination);
+    if (flags.srcCreds && srcHost) creds.push([srcHost, flags.srcCreds]);
+    if (flags.destCreds && dstHost) creds.push([dstHost, flags.destCreds]);
+    const options = engineOptions(flags);
     process.exitCode = await runWithOutput({
       pairs: [{ source, destination }],
-      ctx: contextOf(flags, creds),
-      options: { ...engineOptions(flags), jobs: 1 },
+      ctx: contextOf(flags, registryOptions(flags, creds)),
+      options: { ...options, jobs: 1 },
       ...(flags.json ? { json: true } : {}),
       ...(flags.report ? { reportFile: flags.report } : {}),
     });

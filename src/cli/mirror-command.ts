@@ -1,18 +1,11 @@
 import { Command } from 'commander';
-import { AirlockError, ErrorCodes } from '../errors.js';
-import { parseImageSet } from '../imageset/load.js';
-import { mirrorInputKind } from '../lock/detect.js';
-import { planLockMirror } from '../lock/mirror.js';
-import { parseLock } from '../lock/read.js';
-import { parseList, readMirrorInput, selectEntries } from '../mirror/list.js';
-import { parseMirrorTarget, planMirror, type MirrorPair } from '../mirror/plan.js';
-import { parseLocation } from '../ref/location.js';
-import { withImageSetCredentials } from '../resolve/imageset.js';
-import { closeTransportContext, createTransportContext } from '../transport/open.js';
-import { addCopyFlags, engineOptions, type CopyFlags } from './common-flags.js';
+import { planMirrorInput, mirrorRegistryOptions, readMirrorInput } from '../mirror/input.js';
+import type { MirrorPair } from '../mirror/plan.js';
+import { parseNamespace } from '../transport/location.js';
+import { addCopyFlags, contextOf, engineOptions, type CopyFlags } from './common-flags.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { positiveInt, registryOptions } from './registry-flags.js';
-import { collectSet, parseSetFlags, resolveWithProgress } from './resolve-run.js';
+import { collectSet, parseSetFlags, progressPrinter } from './resolve-run.js';
 import { runWithOutput } from './run-command.js';
 
 interface MirrorFlags extends CopyFlags {
@@ -62,23 +55,25 @@ Examples:
 ${EXIT_CODES_HELP}`,
   );
   cmd.action(async (file: string, flags: MirrorFlags) => {
-    const target = flags.to ? parseMirrorTarget(flags.to) : undefined;
-    const from = flags.from ? parseLocation(flags.from) : undefined;
-    const text = await readMirrorInput(file);
-    const kind = mirrorInputKind(file, text);
-    if (kind === 'list' && !target) throw new AirlockError(ErrorCodes.USAGE, 'a list needs --to REGISTRY[/PREFIX], store: or oci:DIR');
-    const creds: [string, string][] = flags.destCreds && target?.kind === 'registry' ? [[target.registry, flags.destCreds]] : [];
-    const set = kind === 'imageset' ? parseImageSet(text, file) : undefined;
-    const registries = registryOptions(flags, creds);
-    const ctx = createTransportContext({
-      registries: set ? withImageSetCredentials(registries, set) : registries,
-      ...(flags.store ? { storeDir: flags.store } : {}),
-    });
+    const to = flags.to ? parseNamespace(flags.to) : undefined;
+    const from = flags.from ? parseNamespace(flags.from) : undefined;
+    const input = await readMirrorInput(file);
+    const ctx = contextOf(flags, mirrorRegistryOptions(registryOptions(flags), input, { to, creds: flags.destCreds }));
+    const progress = input.kind === 'imageset' ? progressPrinter() : undefined;
     let pairs: MirrorPair[];
     try {
-      pairs = await plan();
+      pairs = await planMirrorInput(input, {
+        ctx,
+        to,
+        from,
+        only: flags.only,
+        overrides: parseSetFlags(flags.set),
+        ...(progress ? { onResolveProgress: progress.onProgress } : {}),
+      });
+      progress?.finish(true);
     } catch (err) {
-      await closeTransportContext(ctx);
+      progress?.finish(false);
+      await ctx.close();
       throw err;
     }
     process.exitCode = await runWithOutput({
@@ -88,24 +83,6 @@ ${EXIT_CODES_HELP}`,
       ...(flags.json ? { json: true } : {}),
       ...(flags.report ? { reportFile: flags.report } : {}),
     });
-    if (pairs.some((p) => p.destination.kind === 'store') && !flags.json) process.stdout.write(`store: ${ctx.storeDir}\n`);
-
-    async function plan(): Promise<MirrorPair[]> {
-      if (kind === 'list') return planMirror(selectEntries(parseList(text, file), flags.only, file), target!, from);
-      const lock = set
-        ? await resolveWithProgress(set, {
-            pool: ctx.registries,
-            overrides: parseSetFlags(flags.set),
-            concurrency: 16,
-            ...(flags.only !== undefined ? { only: flags.only } : {}),
-          })
-        : parseLock(text, file);
-      return planLockMirror(lock, {
-        ...(target ? { to: target } : {}),
-        ...(flags.only !== undefined ? { only: flags.only } : {}),
-        ...(from ? { from } : {}),
-      });
-    }
   });
   return cmd;
 }

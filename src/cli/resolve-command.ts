@@ -1,16 +1,20 @@
 import { Command } from 'commander';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { loadImageSet } from '../imageset/load.js';
-import { checkLock } from '../lock/check.js';
+import { checkLock, staleMessage } from '../lock/check.js';
 import { formatLockDiff } from '../lock/diff.js';
 import { formatLock, writeLock } from '../lock/write.js';
 import { withImageSetCredentials } from '../resolve/imageset.js';
-import { RegistryPool } from '../transport/registry/pool.js';
+import { DEFAULT_RESOLVE_CONCURRENCY } from '../resolve/resolver.js';
+import { parseNamespace } from '../transport/location.js';
+import { contextOf } from './common-flags.js';
 import { addRegistryFlags, positiveInt, registryOptions, type RegistryFlags } from './registry-flags.js';
 import { collectSet, parseSetFlags, resolveWithProgress } from './resolve-run.js';
 
 interface ResolveFlags extends RegistryFlags {
   output?: string;
+  from?: string;
+  store?: string;
   set: string[];
   jobs?: string;
   check?: boolean;
@@ -23,7 +27,9 @@ export function resolveCommand(): Command {
     .argument('<imageset>', 'image set file (images.yaml)')
     .option('-o, --output <file>', 'write the lock here (default: print it)')
     .option('--set <name=value>', 'set a template parameter over the file and every rule (repeatable; true/false switch images)', collectSet, [])
-    .option('--jobs <n>', 'images resolved at once', '16')
+    .option('--jobs <n>', 'images resolved at once', String(DEFAULT_RESOLVE_CONCURRENCY))
+    .option('--from <location>', 'pin from what is already here, with no network: store: (the local store) or oci:DIR')
+    .option('--store <dir>', 'store directory for --from store: (default $AIRLOCK_STORE or ~/.cache/airlock/store)')
     .option('--check', 'resolve and compare with the --output file instead of writing it: print the changes, exit 1 when stale');
   addRegistryFlags(cmd);
   cmd.addHelpText(
@@ -37,6 +43,7 @@ Examples:
   airlock resolve images.yaml -o images.lock.yaml
   airlock resolve images.yaml -o images.lock.yaml --set tag=current-tripleo --set ceph_images=false
   airlock resolve images.yaml -o images.lock.yaml --check      # in CI: is the lock current?
+  airlock resolve images.yaml -o images.lock.yaml --from store:  # pin what the store holds, offline
 
 Exit codes:
   0    resolved (with --check: the lock is up to date)
@@ -46,14 +53,20 @@ Exit codes:
   );
   cmd.action(async (file: string, flags: ResolveFlags) => {
     if (flags.check && !flags.output) throw new AirlockError(ErrorCodes.USAGE, '--check compares with the lock named by --output');
+    const from = flags.from ? parseNamespace(flags.from) : undefined;
     const set = await loadImageSet(file);
     const overrides = parseSetFlags(flags.set);
-    const pool = new RegistryPool(withImageSetCredentials(registryOptions(flags), set));
+    const ctx = contextOf(flags, withImageSetCredentials(registryOptions(flags), set));
     let lock;
     try {
-      lock = await resolveWithProgress(set, { pool, overrides, concurrency: positiveInt('--jobs', flags.jobs, 16) || 1 });
+      lock = await resolveWithProgress(set, {
+        ctx,
+        overrides,
+        concurrency: positiveInt('--jobs', flags.jobs, DEFAULT_RESOLVE_CONCURRENCY) || 1,
+        ...(from ? { from } : {}),
+      });
     } finally {
-      await pool.close();
+      await ctx.close();
     }
     if (flags.check) {
       const result = await checkLock(flags.output!, lock);
@@ -62,8 +75,7 @@ Exit codes:
         return;
       }
       process.stdout.write(formatLockDiff(result.diff));
-      const why = !result.exists ? 'does not exist' : result.diff.changed.length + result.diff.added.length + result.diff.removed.length === 0 ? 'is formatted differently' : 'is stale';
-      throw new AirlockError(ErrorCodes.LOCK_STALE, `${flags.output} ${why}: run airlock resolve ${file} -o ${flags.output}`, {
+      throw new AirlockError(ErrorCodes.LOCK_STALE, staleMessage(flags.output!, result, `airlock resolve ${file} -o ${flags.output}`), {
         file: flags.output,
       });
     }

@@ -1,9 +1,8 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
 import type { ImageSet, ParamValue } from '../imageset/types.js';
 import type { LockFile } from '../lock/types.js';
-import { resolveImageSet } from '../resolve/imageset.js';
+import { resolveImageSet, type ResolveImageSetOptions } from '../resolve/imageset.js';
 import type { ResolveProgress } from '../resolve/resolver.js';
-import type { RegistryPool } from '../transport/registry/pool.js';
 import { formatDuration } from './format.js';
 
 /** Commander collector for repeatable `--set name=value`. */
@@ -44,11 +43,8 @@ export function progressPrinter(): { onProgress: (p: ResolveProgress) => void; f
   };
 }
 
-/** Resolves an image set through `pool` with progress on stderr. */
-export async function resolveWithProgress(
-  set: ImageSet,
-  opts: { pool: RegistryPool; overrides: Record<string, ParamValue>; concurrency: number; only?: string },
-): Promise<LockFile> {
+/** Resolves an image set with progress on stderr. */
+export async function resolveWithProgress(set: ImageSet, opts: ResolveImageSetOptions): Promise<LockFile> {
   const progress = progressPrinter();
   try {
     const lock = await resolveImageSet(set, { ...opts, onProgress: progress.onProgress });

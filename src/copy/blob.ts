@@ -1,10 +1,10 @@
 import { pipeline } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Descriptor } from '../oci/descriptor.js';
 import { VerifyingStream } from '../oci/digest.js';
+import { retrying, type RetryPolicy } from '../retry/index.js';
 import type { Sink, Source } from '../transport/types.js';
 import type { BlobAction } from './events.js';
-import { isRetryableCopyError } from './retryable.js';
 
 /** Where a blob ended up in a scope, so later images can mount it from there. */
 interface Landed {
@@ -13,8 +13,8 @@ interface Landed {
 
 /** Per-run knobs the blob ladder needs. */
 export interface BlobLadderOptions {
-  attempts: number;
-  retryBaseMs: number;
+  /** How a transfer is retried (the run's one policy). */
+  retry: RetryPolicy;
   /** Runs `fn` under the run's blob concurrency limit. */
   limit: <T>(fn: () => Promise<T>) => Promise<T>;
   onBytes: (n: number) => void;
@@ -33,6 +33,8 @@ export class BlobLadder {
   private readonly landed = new Map<string, Promise<Landed>>();
   /** Reuse attempts (mount, or send again) of a landed blob into another repository, by scope|digest|repository. */
   private readonly reused = new Map<string, Promise<BlobAction>>();
+  /** One-at-a-time gates for sinks that take a single blob at a time, by blob scope. */
+  private readonly serial = new Map<string, LimitFunction>();
 
   constructor(private readonly opts: BlobLadderOptions) {}
 
@@ -88,29 +90,44 @@ export class BlobLadder {
     return source.repository !== sink.repository ? source.repository : undefined;
   }
 
+  /**
+   * Streams the blob from `source` to `sink`, hashing it on the way, as one operation of the
+   * run's retry policy: a transfer that breaks, or bytes that do not match, are read and
+   * sent again; what an inner layer (the registry client) already gave up on is not.
+   */
   private async stream(source: Source, sink: Sink, desc: Descriptor, stop?: AbortSignal): Promise<'sent'> {
     const signals = [this.opts.signal, stop].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
-    for (let attempt = 1; ; attempt++) {
-      signal?.throwIfAborted();
-      let counted = 0;
-      try {
-        const data = await source.getBlob(desc);
-        const verify = new VerifyingStream(desc.digest, desc.size, `blob ${desc.digest} from ${source.description}`, (n) => {
-          counted += n;
-          this.opts.onBytes(n);
-        });
-        // The sink sees a source failure through the verifier and aborts its write.
-        pipeline(data, verify, () => undefined);
-        await sink.putBlob(desc, verify);
-        return 'sent';
-      } catch (err) {
-        if (counted) this.opts.onBytes(-counted);
-        if (attempt >= this.opts.attempts || !isRetryableCopyError(err) || signal?.aborted) throw err;
-        this.opts.onRetry(desc, attempt, err, sink.description);
-        const backoff = this.opts.retryBaseMs * 2 ** (attempt - 1);
-        await sleep(Math.random() * backoff + backoff / 2, undefined, signal ? { signal } : {});
-      }
+    const put: <T>(fn: () => Promise<T>) => Promise<T> = sink.capabilities.serialBlobs ? this.gate(sink.blobScope) : (fn) => fn();
+    await retrying(
+      () =>
+        put(async () => {
+          let counted = 0;
+          try {
+            const data = await source.getBlob(desc);
+            const verify = new VerifyingStream(desc.digest, desc.size, `blob ${desc.digest} from ${source.description}`, (n) => {
+              counted += n;
+              this.opts.onBytes(n);
+            });
+            // The sink sees a source failure through the verifier and aborts its write.
+            pipeline(data, verify, () => undefined);
+            await sink.putBlob(desc, verify);
+          } catch (err) {
+            if (counted) this.opts.onBytes(-counted);
+            throw err;
+          }
+        }),
+      { policy: this.opts.retry, signal, onRetry: (attempt, err) => this.opts.onRetry(desc, attempt, err, sink.description) },
+    );
+    return 'sent';
+  }
+
+  private gate(scope: string): LimitFunction {
+    let g = this.serial.get(scope);
+    if (!g) {
+      g = pLimit(1);
+      this.serial.set(scope, g);
     }
+    return g;
   }
 }

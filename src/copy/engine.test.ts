@@ -8,23 +8,32 @@ import { validateLayout } from '../../test/helpers/validate.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { digestOf } from '../oci/digest.js';
 import { parsePlatform } from '../oci/platform.js';
-import { openOciSink } from '../transport/layout/sink.js';
-import { openOciSource } from '../transport/layout/source.js';
+import { createTransportContext } from '../transport/context.js';
+import { parseLocation } from '../transport/location.js';
+import { openSink, openSource } from '../transport/open.js';
 import type { Source } from '../transport/types.js';
 import { CopyRun } from './engine.js';
 import type { CopyEvent } from './events.js';
 
 const base: LayerSpec = { seed: 'engine/base', size: 64 * 1024 };
+const fixtures = {
+  multi: makeMultiArch({ seed: 'engine/multi', baseLayers: [base] }),
+  a: makeImage({ seed: 'engine/a', layers: [base, 4096] }),
+  b: makeImage({ seed: 'engine/b', layers: [base, 8192] }),
+};
 let dir: string;
 let src: string;
+
+const openOciSource = (d: string, name: string) => openSource(parseLocation(`oci:${d}:${name}`), createTransportContext());
+const openOciSink = (d: string, name: string) => openSink(parseLocation(`oci:${d}:${name}`), createTransportContext());
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'airlock-engine-'));
   src = join(dir, 'src');
   await writeOciLayout(src, [
-    { name: 'multi', image: makeMultiArch({ seed: 'engine/multi', baseLayers: [base] }) },
-    { name: 'a', image: makeImage({ seed: 'engine/a', layers: [base, 4096] }) },
-    { name: 'b', image: makeImage({ seed: 'engine/b', layers: [base, 8192] }) },
+    { name: 'multi', image: fixtures.multi },
+    { name: 'a', image: fixtures.a },
+    { name: 'b', image: fixtures.b },
   ]);
 });
 afterEach(async () => {
@@ -68,7 +77,16 @@ describe('CopyRun', () => {
       ['multi', 'a', 'b'].map(async (n) => run.copyImage(await openOciSource(src, n), await openOciSink(dst, n))),
     );
     expect(results.map((r) => r.status)).toEqual(['copied', 'copied', 'copied']);
-    expect(new Set(sent).size).toBe(sent.length);
+    // Every distinct blob (configs and layers) of the three images was sent, each exactly once.
+    const images = [...fixtures.multi.images, fixtures.a, fixtures.b];
+    const blobs = new Set(images.flatMap((i) => [i.configDesc.digest, ...i.layers.map((l) => l.desc.digest)]));
+    const baseDigest = fixtures.a.layers[0]!.desc.digest;
+    expect(images.map((i) => i.layers[0]!.desc.digest)).toEqual(images.map(() => baseDigest)); // the fixtures do share it
+    // multi: 2 configs + the shared base + 2 platform layers; a and b: a config and an own layer each.
+    expect(blobs.size).toBe(5 + 2 + 2);
+    expect([...sent].sort()).toEqual([...blobs].sort());
+    expect(sent.filter((d) => d === baseDigest)).toEqual([baseDigest]);
+    expect(results.reduce((n, r) => n + r.blobsSent, 0)).toBe(blobs.size);
     for (const n of ['multi', 'a', 'b']) await validateLayout(dst, n);
   });
 
@@ -109,7 +127,7 @@ describe('CopyRun', () => {
       setImmediate(() => broken.destroy(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })));
       return broken;
     });
-    const result = await new CopyRun({ retryBaseMs: 1, onEvent: (e) => e.type === 'blob-retry' && retries.push(e) }).copyImage(
+    const result = await new CopyRun({ retry: { baseMs: 1 }, onEvent: (e) => e.type === 'blob-retry' && retries.push(e) }).copyImage(
       source,
       await openOciSink(dst, 'a'),
     );
@@ -127,7 +145,7 @@ describe('CopyRun', () => {
       real.destroy();
       return Readable.from([Buffer.alloc(desc.size, 7)]);
     });
-    const result = await new CopyRun({ retryBaseMs: 1, attempts: 2 }).copyImage(source, await openOciSink(dst, 'b'));
+    const result = await new CopyRun({ retry: { baseMs: 1, retries: 1 } }).copyImage(source, await openOciSink(dst, 'b'));
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('DIGEST_MISMATCH');
     const blobs = await readdir(join(dst, 'blobs', 'sha256'));

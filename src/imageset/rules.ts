@@ -1,5 +1,5 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
-import { parseMirrorTarget } from '../mirror/plan.js';
+import { parseRegistryNamespace } from '../transport/registry/transport.js';
 import { parsePlatform, type Platform } from '../oci/platform.js';
 import { parseReference, type ImageReference } from '../ref/reference.js';
 import { fillTemplate, renderTemplate } from './template.js';
@@ -44,9 +44,13 @@ function sourceRef(key: string, entry: ImageEntry, params: Record<string, ParamV
 }
 
 function pushDestination(value: string): string {
-  const target = parseMirrorTarget(value);
-  if (target.kind !== 'registry') throw new AirlockError(ErrorCodes.IMAGESET_INVALID, `push_destination "${value}" is not host[:port][/prefix]`);
-  return target.prefix ? `${target.registry}/${target.prefix}` : target.registry;
+  let target;
+  try {
+    target = parseRegistryNamespace(value);
+  } catch (err) {
+    throw new AirlockError(ErrorCodes.IMAGESET_INVALID, `push_destination "${value}" is not host[:port][/prefix]`, { value }, { cause: err });
+  }
+  return target.repository ? `${target.root}/${target.repository}` : target.root;
 }
 
 function planOne(key: string, entry: ImageEntry, set: ImageSet, overrides: Record<string, ParamValue>): PlannedImage | undefined {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseMirrorTarget } from '../mirror/plan.js';
 import { digestOf } from '../oci/digest.js';
-import { formatLocation } from '../ref/location.js';
+import { formatLocation, parseNamespace } from '../transport/location.js';
 import { mirrorInputKind } from './detect.js';
 import { planLockMirror } from './mirror.js';
 import type { LockFile } from './types.js';
@@ -54,23 +53,31 @@ describe('planLockMirror', () => {
   });
 
   it('--to overrides every destination and keeps the source path under it; keep_platforms travel', () => {
-    const pairs = planLockMirror(LOCK, { to: parseMirrorTarget('other:5000/x') });
+    const pairs = planLockMirror(LOCK, { to: parseNamespace('other:5000/x') });
     expect(show(pairs)).toEqual([
       `docker://quay.io/ceph/ceph:v18@${d('ceph')} -> docker://other:5000/x/ceph/ceph:v18 1`,
       `docker://docker.io/andyshinn/dnsmasq@${d('dns')} -> docker://other:5000/x/andyshinn/dnsmasq@${d('dns')}`,
       `docker://quay.io/tripleo/nova-api:1.2.3-4@${d('nova')} -> docker://other:5000/x/tripleo/nova-api:1.2.3-4`,
     ]);
     expect(pairs[0]!.platforms).toEqual([{ os: 'linux', architecture: 'amd64' }]);
-    expect(show(planLockMirror(LOCK, { to: parseMirrorTarget('store:'), only: 'ceph' }))).toEqual([
+    expect(show(planLockMirror(LOCK, { to: parseNamespace('store:'), only: 'ceph' }))).toEqual([
       `docker://quay.io/ceph/ceph:v18@${d('ceph')} -> store:quay.io/ceph/ceph:v18 1`,
     ]);
   });
 
   it('reads from the store and from a layout pinned by digest', () => {
-    const store = planLockMirror(LOCK, { only: 'nova_api', from: { kind: 'store' } });
+    const store = planLockMirror(LOCK, { only: 'nova_api', from: parseNamespace('store:') });
     expect(formatLocation(store[0]!.source)).toBe(`store:quay.io/tripleo/nova-api:1.2.3-4@${d('nova')}`);
-    const oci = planLockMirror(LOCK, { only: 'nova_api', from: { kind: 'oci', dir: 'b' } });
+    const oci = planLockMirror(LOCK, { only: 'nova_api', from: parseNamespace('oci:b') });
     expect(formatLocation(oci[0]!.source)).toBe(`oci:b:quay.io/tripleo/nova-api:1.2.3-4@${d('nova')}`);
+  });
+
+  it('carries what the lock pins, so an up-to-date destination is decided without reading the source', () => {
+    const [pair] = planLockMirror(LOCK, { only: 'ceph', to: parseNamespace('other:5000') });
+    expect(pair!.pinned).toEqual({ source: { mediaType: LOCK.images.ceph!.mediaType, digest: d('ceph'), size: 10 }, result: d('ceph') });
+    const filtered = { ...LOCK.images.ceph!, filtered_digest: d('filtered') };
+    const [f] = planLockMirror({ version: 1, images: { ceph: filtered } }, { to: parseNamespace('other:5000') });
+    expect(f!.pinned!.result).toBe(d('filtered'));
   });
 
   it('USAGE for an unknown key and for images without destination and no --to', () => {

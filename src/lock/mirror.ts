@@ -1,25 +1,28 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
-import { destinationRef, type MirrorPair, type MirrorTarget } from '../mirror/plan.js';
+import type { MirrorPair } from '../mirror/plan.js';
 import { parsePlatform } from '../oci/platform.js';
-import type { Location } from '../ref/location.js';
-import { formatReference, parseReference, type ImageReference } from '../ref/reference.js';
+import { parseReference, type ImageReference } from '../ref/reference.js';
+import { parseLocation, pinLocation, placeImage } from '../transport/location.js';
+import { dockerLocation } from '../transport/registry/transport.js';
+import type { Location } from '../transport/types.js';
 import { sortedKeys } from './keys.js';
 import type { LockedImage, LockFile } from './types.js';
 
 /** Options of `planLockMirror`. */
 export interface LockMirrorOptions {
-  /** Where to copy; overrides every image's `destination`. Needed for images without one. */
-  to?: MirrorTarget;
+  /** Where to copy (a namespace); overrides every image's `destination`. Needed for images without one. */
+  to?: Location;
   /** Copy only the image with this key. */
   only?: string;
-  /** Read from `oci:DIR` or `store:` instead of the source registries. */
+  /** Read from this namespace (`oci:DIR`, `store:`) instead of the source registries. */
   from?: Location;
 }
 
 /**
  * One copy per lock image (key order): the source pinned by the locked digest, the
- * destination from the lock (or under `to`), and the image's `keep_platforms`. Throws USAGE
- * when `only` names no image, or when images without a destination are given no `to`.
+ * destination from the lock (or placed under `to`), and the image's `keep_platforms`. A
+ * destination that already names the locked result is up to date after one request. Throws USAGE when `only` names no
+ * image, or when images without a destination are given no `to`.
  */
 export function planLockMirror(lock: LockFile, opts: LockMirrorOptions = {}): MirrorPair[] {
   let keys = sortedKeys(lock.images);
@@ -35,32 +38,20 @@ export function planLockMirror(lock: LockFile, opts: LockMirrorOptions = {}): Mi
       keys: homeless,
     });
   }
-  return keys.map((key) => pairOf(lock.images[key]!, opts));
+  return keys.map((key) => pairOf(key, lock.images[key]!, opts));
 }
 
-function pairOf(image: LockedImage, opts: LockMirrorOptions): MirrorPair {
+function pairOf(key: string, image: LockedImage, opts: LockMirrorOptions): MirrorPair {
   const pinned: ImageReference = { ...parseReference(image.source), digest: image.digest };
   // The name an image goes by where names matter (layouts, the store, destinations): its tag when it has one.
   const named: ImageReference = pinned.tag ? { registry: pinned.registry, repository: pinned.repository, tag: pinned.tag } : pinned;
   const pair: MirrorPair = {
-    source: sourceOf(pinned, named, opts.from),
-    destination: opts.to ? underTarget(named, opts.to) : { kind: 'docker', ref: parseReference(image.destination!) },
+    key,
+    // A layout or the store is searched by the locked digest first, so a moved tag cannot swap the image.
+    source: opts.from ? pinLocation(placeImage(opts.from, named), image.digest) : dockerLocation(pinned),
+    destination: opts.to ? placeImage(opts.to, named) : parseLocation(image.destination!),
+    pinned: { source: { mediaType: image.mediaType, digest: image.digest, size: image.size }, result: image.filtered_digest ?? image.digest },
   };
   if (image.keep_platforms && image.keep_platforms.length > 0) pair.platforms = image.keep_platforms.map(parsePlatform);
   return pair;
-}
-
-function sourceOf(pinned: ImageReference, named: ImageReference, from: Location | undefined): Location {
-  if (!from) return { kind: 'docker', ref: pinned };
-  // The store and layouts find an image by its locked digest (the name only helps a layout list it).
-  if (from.kind === 'store' && !from.ref) return { kind: 'store', ref: pinned };
-  // A layout is searched by the locked digest first, so a moved tag cannot swap the image.
-  if (from.kind === 'oci' && !from.name) return { kind: 'oci', dir: from.dir, name: formatReference(named), ...(pinned.digest ? { digest: pinned.digest } : {}) };
-  throw new AirlockError(ErrorCodes.LOCATION_INVALID, '--from takes oci:DIR or store: (without an image name)');
-}
-
-function underTarget(named: ImageReference, to: MirrorTarget): Location {
-  if (to.kind === 'registry') return { kind: 'docker', ref: destinationRef(named, to) };
-  if (to.kind === 'store') return { kind: 'store', ref: named };
-  return { kind: 'oci', dir: to.dir, name: formatReference(named) };
 }

@@ -37,7 +37,7 @@ export function parseList(text: string, file = '<list>'): ListEntry[] {
 }
 
 /** Reads a mirror input (list, lock or image set) as text; an unreadable file is LIST_INVALID. */
-export async function readMirrorInput(file: string): Promise<string> {
+export async function readInputText(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
@@ -47,7 +47,7 @@ export async function readMirrorInput(file: string): Promise<string> {
 
 /** Reads and parses a list file; an unreadable file is LIST_INVALID. */
 export async function readList(file: string): Promise<ListEntry[]> {
-  return parseList(await readMirrorInput(file), file);
+  return parseList(await readInputText(file), file);
 }
 
 /** The entries whose reference contains `only` (all without it); USAGE when none does. */

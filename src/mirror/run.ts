@@ -1,8 +1,9 @@
 import pLimit from 'p-limit';
-import { formatLocation } from '../ref/location.js';
 import { CopyRun, type CopyRunOptions } from '../copy/engine.js';
 import { emptyResult, type ImageResult } from '../copy/result.js';
-import { openSink, openSource, type TransportContext } from '../transport/open.js';
+import type { TransportContext } from '../transport/context.js';
+import { formatLocation } from '../transport/location.js';
+import { openSink, openSource } from '../transport/open.js';
 import type { MirrorPair } from './plan.js';
 
 /** Options of a mirror run. */
@@ -50,7 +51,10 @@ async function copyPair(run: CopyRun, pair: MirrorPair, ctx: TransportContext): 
   try {
     source = await openSource(pair.source, ctx);
     const sink = await openSink(pair.destination, ctx);
-    return await run.copyImage(source, sink, pair.platforms ? { platforms: pair.platforms } : {});
+    return await run.copyImage(source, sink, {
+      ...(pair.platforms ? { platforms: pair.platforms } : {}),
+      ...(pair.pinned ? { pinned: pair.pinned } : {}),
+    });
   } catch (err) {
     await source?.close().catch(() => undefined);
     return run.recordFailure(formatLocation(pair.source), formatLocation(pair.destination), err);

@@ -1,2 +1,2 @@
 export * from './reference.js';
-export * from './location.js';
+

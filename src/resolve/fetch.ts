@@ -4,27 +4,35 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { verifyBytes, type Digest } from '../oci/digest.js';
 import { parseImageConfig, parseManifest, type Manifest } from '../oci/manifest.js';
 import { formatPlatform, platformMatches, type Platform } from '../oci/platform.js';
-import type { RegistryClient } from '../transport/registry/client.js';
+import { retrying, type RetryPolicy } from '../retry/index.js';
+import type { ContentReader } from '../transport/types.js';
 
 /** Largest image config read for its labels. */
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
+/** True for the not-found errors backends report for a manifest (registry or layout). */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof AirlockError && (err.code === ErrorCodes.REGISTRY_NOT_FOUND || err.code === ErrorCodes.IMAGE_NOT_FOUND);
+}
+
 /**
- * Reads manifests and configs of one repository for the resolver, each verified against
- * its digest, each manifest fetched at most once (labels and the platform list often need
- * the same index).
+ * Reads manifests and configs of one repository for the resolver, from any backend (a
+ * registry, a layout, the store), each verified against its digest, each manifest fetched
+ * at most once (labels and the platform list often need the same index).
  */
 export class RepositoryReader {
   private readonly manifests = new Map<string, Promise<{ bytes: Buffer; manifest: Manifest }>>();
 
   constructor(
-    private readonly client: RegistryClient,
+    private readonly reader: ContentReader,
     readonly repository: string,
+    /** How a config read is retried when its body breaks off (the backend retries the rest). */
+    private readonly retry: { policy: RetryPolicy; signal?: AbortSignal | undefined },
   ) {}
 
-  /** HEAD a manifest by tag or digest; null when absent. */
+  /** The descriptor of a tag or digest; null when absent. */
   head(reference: string): Promise<Descriptor | null> {
-    return this.client.headManifest(this.repository, reference);
+    return this.reader.headManifest(this.repository, reference);
   }
 
   /**
@@ -34,9 +42,9 @@ export class RepositoryReader {
   async getByTag(tag: string): Promise<Descriptor | null> {
     let f;
     try {
-      f = await this.client.getManifest(this.repository, tag);
+      f = await this.reader.getManifest(this.repository, tag);
     } catch (err) {
-      if (err instanceof AirlockError && err.code === ErrorCodes.REGISTRY_NOT_FOUND) return null;
+      if (isNotFound(err)) return null;
       throw err;
     }
     const desc: Descriptor = { mediaType: f.mediaType, digest: f.digest, size: f.bytes.length };
@@ -55,7 +63,7 @@ export class RepositoryReader {
   fetched(desc: Descriptor): Promise<{ bytes: Buffer; manifest: Manifest }> {
     let m = this.manifests.get(desc.digest);
     if (!m) {
-      m = this.client
+      m = this.reader
         .getManifest(this.repository, desc.digest, desc.digest)
         .then((f) => ({ bytes: f.bytes, manifest: parseManifest(f.bytes, f.mediaType) }));
       this.manifests.set(desc.digest, m);
@@ -91,9 +99,11 @@ export class RepositoryReader {
     if (desc.size > MAX_CONFIG_BYTES) {
       throw new AirlockError(ErrorCodes.MANIFEST_TOO_LARGE, `image config ${desc.digest} is ${desc.size} bytes, limit ${MAX_CONFIG_BYTES}`);
     }
-    const bytes = await readAll(await this.client.getBlob(this.repository, desc.digest), desc.size, desc.digest);
-    verifyBytes(bytes, desc.digest, desc.size, `image config`);
-    return bytes;
+    return retrying(async () => {
+      const bytes = await readAll(await this.reader.getBlob(this.repository, desc.digest), desc.size, desc.digest);
+      verifyBytes(bytes, desc.digest, desc.size, `image config`);
+      return bytes;
+    }, this.retry);
   }
 }
 

@@ -1,4 +1,4 @@
-import { AirlockError, ErrorCodes } from '../errors.js';
+import { AirlockError, ErrorCodes, type ErrorCode } from '../errors.js';
 import type { ImageSet, PlannedImage, Rule } from '../imageset/types.js';
 import type { LockedImage, LockedPlatform, LockOrigin } from '../lock/types.js';
 import { filterIndex } from '../copy/filter.js';
@@ -6,32 +6,43 @@ import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import { isIndexMediaType } from '../oci/mediatypes.js';
 import { formatPlatform, platformMatches } from '../oci/platform.js';
-import { destinationRef, parseMirrorTarget } from '../mirror/plan.js';
 import { formatReference, manifestReference, parseReference, type ImageReference } from '../ref/reference.js';
-import type { RegistryPool } from '../transport/registry/pool.js';
+import type { RetryPolicy } from '../retry/index.js';
+import { placeImage, shortLocation } from '../transport/location.js';
+import { parseRegistryNamespace } from '../transport/registry/transport.js';
+import type { ContentReader } from '../transport/types.js';
 import { RepositoryReader } from './fetch.js';
+
+/** Where one image is read for resolving: a backend's reader and the repository in it. */
+export interface ImageReadAccess {
+  reader: ContentReader;
+  repository: string;
+  retry: { policy: RetryPolicy; signal?: AbortSignal | undefined };
+}
 import { tagFromLabels } from './labels.js';
 
 /**
- * Pins one planned image: HEADs its source (the client GETs only when HEAD gives no
- * digest), applies `tag_from_label` (labels of the image, or of the `labelPlatform` child of
+ * Pins one planned image, read through `access` (a registry, or a layout or the store with
+ * no network): HEADs its source (the client GETs only when HEAD gives no digest), applies `tag_from_label` (labels of the image, or of the `labelPlatform` child of
  * an index; the floating tag is replaced by the rendered tag, which is then HEADed in turn),
  * lists an index's children (only those `platforms` keeps, when set), and works out the
  * destination. A source pinned by digest stays pinned: `tag_from_label` does not apply to it.
- * Errors: REGISTRY_NOT_FOUND, LABEL_MISSING, PLATFORM_NOT_FOUND (naming the key), and the
- * registry client's own codes (REGISTRY_UNREACHABLE, ...), which resolvePlan prefixes with the key.
+ * Errors: the backend's not-found code (REGISTRY_NOT_FOUND, IMAGE_NOT_FOUND), LABEL_MISSING,
+ * PLATFORM_NOT_FOUND (naming the key), and the backend's own codes (REGISTRY_UNREACHABLE,
+ * ...), which resolvePlan prefixes with the key.
  */
 export async function resolveImage(
   planned: PlannedImage,
-  pool: RegistryPool,
+  access: ImageReadAccess,
   rules: readonly Pick<Rule, 'name'>[] = [],
 ): Promise<LockedImage> {
   const key = planned.key;
-  const reader = new RepositoryReader(pool.client(planned.source.registry), planned.source.repository);
+  const reader = new RepositoryReader(access.reader, access.repository, access.retry);
+  const notFoundCode = (r: ImageReference) => access.reader.notFound(access.repository, manifestReference(r)).code;
   let ref = planned.source;
   const readsLabels = planned.tagFromLabel !== undefined && !ref.digest;
   // Labels need the manifest anyway: one GET instead of HEAD then GET.
-  let top = await head(reader, ref, key, readsLabels);
+  let top = await head(reader, ref, key, notFoundCode, readsLabels);
   let fromLabel: LockOrigin['tag_from_label'];
   if (planned.tagFromLabel && readsLabels) {
     const labels = await reader.labels(top, planned.labelPlatform);
@@ -44,7 +55,7 @@ export async function resolveImage(
     };
     if (found.tag !== ref.tag) {
       ref = withTag(ref, found.tag, key);
-      top = await head(reader, ref, key);
+      top = await head(reader, ref, key, notFoundCode);
     }
   }
   const keep = planned.platforms?.value;
@@ -99,11 +110,17 @@ export function ruleNames(set: Pick<ImageSet, 'rules'>): Pick<Rule, 'name'>[] {
   return set.rules.map((r) => (r.name ? { name: r.name } : {}));
 }
 
-async function head(reader: RepositoryReader, ref: ImageReference, key: string, get = false): Promise<Descriptor> {
+async function head(
+  reader: RepositoryReader,
+  ref: ImageReference,
+  key: string,
+  notFoundCode: (ref: ImageReference) => ErrorCode,
+  get = false,
+): Promise<Descriptor> {
   const reference = manifestReference(ref);
   const desc = get && !ref.digest ? await reader.getByTag(reference) : await reader.head(reference);
   if (!desc) {
-    throw new AirlockError(ErrorCodes.REGISTRY_NOT_FOUND, `${key}: ${formatReference(ref)} not found`, {
+    throw new AirlockError(notFoundCode(ref), `${key}: ${formatReference(ref)} not found`, {
       key,
       reference: formatReference(ref),
     });
@@ -127,11 +144,12 @@ function withTag(ref: ImageReference, tag: string, key: string): ImageReference 
 }
 
 function destinationOf(ref: ImageReference, pushDestination: string, key: string): string {
-  const target = parseMirrorTarget(pushDestination);
-  if (target.kind !== 'registry') {
-    throw new AirlockError(ErrorCodes.IMAGESET_INVALID, `${key}: push_destination "${pushDestination}" is not REGISTRY[/PREFIX]`, { key });
+  let target;
+  try {
+    target = parseRegistryNamespace(pushDestination);
+  } catch (err) {
+    throw new AirlockError(ErrorCodes.IMAGESET_INVALID, `${key}: push_destination "${pushDestination}" is not REGISTRY[/PREFIX]`, { key }, { cause: err });
   }
   // Digest-only sources keep their digest so the destination is not read back as :latest.
-  const dest = destinationRef(ref.tag ? { registry: ref.registry, repository: ref.repository, tag: ref.tag } : ref, target);
-  return formatReference(dest);
+  return shortLocation(placeImage(target, ref.tag ? { registry: ref.registry, repository: ref.repository, tag: ref.tag } : ref));
 }

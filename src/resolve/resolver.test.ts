@@ -10,13 +10,19 @@ import { AirlockError } from '../errors.js';
 import type { PlannedImage } from '../imageset/types.js';
 import { parsePlatform } from '../oci/platform.js';
 import { parseReference } from '../ref/reference.js';
-import { RegistryPool } from '../transport/registry/pool.js';
+import { createTransportContext, type TransportContext } from '../transport/context.js';
+import { parseNamespace } from '../transport/location.js';
+import { registryPool } from '../transport/registry/transport.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeOciLayout } from '../../test/helpers/fixtures.js';
 import { resolvePlan, type ResolveProgress } from './resolver.js';
 
 const AMD64 = parsePlatform('linux/amd64');
 
 let A: TestRegistry;
-let pool: RegistryPool;
+let ctx: TransportContext;
 const pushed: Record<string, string> = {};
 
 const nova = makeImage({ seed: 'resolve/nova', labels: { version: '1.2.3', release: '4', rdo_version: '1.2.3-4.el9' } });
@@ -48,11 +54,11 @@ beforeAll(async () => {
     ['multi/split:amd', split],
   ];
   for (const [ref, fixture] of pushes) pushed[ref] = await pushFixtureWithSkopeo(fixture, A, ref);
-  pool = new RegistryPool({ retries: 0 });
+  ctx = createTransportContext({ registries: { retries: 0 } });
 });
 
 afterAll(async () => {
-  await pool?.close();
+  await ctx?.close();
   await A?.stop();
 });
 
@@ -60,7 +66,7 @@ describe('resolvePlan', () => {
   it('pins a tag by digest with media type and size; sorts keys; reports progress', async () => {
     const progress: ResolveProgress[] = [];
     const lock = await resolvePlan([planned('zz_plain', 'library/plain:1'), planned('aa_nova', 'tripleo/nova-api:1.2.2-1')], {
-      pool,
+      ctx,
       onProgress: (p) => progress.push(p),
     });
     expect(Object.keys(lock.images)).toEqual(['aa_nova', 'zz_plain']);
@@ -87,7 +93,7 @@ describe('resolvePlan', () => {
         }),
         planned('nova_rdo', 'tripleo/nova-api:current-tripleo', { tagFromLabel: { value: 'rdo_version' } }),
       ],
-      { pool, rules: [{ name: 'base' }, {}, { name: 'labels' }] },
+      { ctx, rules: [{ name: 'base' }, {}, { name: 'labels' }] },
     );
     const n = lock.images.nova_api!;
     expect(n.tag).toBe('1.2.3-4');
@@ -105,26 +111,26 @@ describe('resolvePlan', () => {
     // current-tripleo says 1.2.3-4 but that tag was moved to an older build.
     const moved = await pushFixtureWithSkopeo(novaOld, A, 'moved/nova:1.2.3-4');
     await pushFixtureWithSkopeo(nova, A, 'moved/nova:current-tripleo');
-    const lock = await resolvePlan([planned('k', 'moved/nova:current-tripleo', { tagFromLabel: { value: '{version}-{release}' } })], { pool });
+    const lock = await resolvePlan([planned('k', 'moved/nova:current-tripleo', { tagFromLabel: { value: '{version}-{release}' } })], { ctx });
     expect(lock.images.k!.digest).toBe(moved);
   });
 
   it('asks as little as it can: one HEAD per tag; with labels, the index by tag once, one manifest and one config', async () => {
-    const fresh = new RegistryPool({ retries: 0 });
+    const fresh = createTransportContext({ registries: { retries: 0 } });
     try {
-      await resolvePlan([planned('plain', 'library/plain:1')], { pool: fresh });
-      expect(fresh.stats().requests).toBe(1);
-      const before = fresh.stats().requests;
-      await resolvePlan([planned('ceph', 'ceph/ceph:v18', { tagFromLabel: { value: 'version' } })], { pool: fresh });
+      await resolvePlan([planned('plain', 'library/plain:1')], { ctx: fresh });
+      expect(registryPool(fresh).stats().requests).toBe(1);
+      const before = registryPool(fresh).stats().requests;
+      await resolvePlan([planned('ceph', 'ceph/ceph:v18', { tagFromLabel: { value: 'version' } })], { ctx: fresh });
       // GET v18 (the index), GET amd64 manifest, GET config, HEAD 18.2.0 (same index: not fetched again).
-      expect(fresh.stats().requests - before).toBe(4);
+      expect(registryPool(fresh).stats().requests - before).toBe(4);
     } finally {
       await fresh.close();
     }
   });
 
   it('multi-arch: index digest plus every child with platform, digest, size, media type', async () => {
-    const lock = await resolvePlan([planned('ceph', 'ceph/ceph:v18')], { pool });
+    const lock = await resolvePlan([planned('ceph', 'ceph/ceph:v18')], { ctx });
     const c = lock.images.ceph!;
     expect(c.digest).toBe(ceph.manifestDesc.digest);
     expect(c.mediaType).toBe('application/vnd.oci.image.index.v1+json');
@@ -143,12 +149,12 @@ describe('resolvePlan', () => {
   it('platforms keeps only the matching children and records keep_platforms', async () => {
     const lock = await resolvePlan(
       [planned('ceph', 'ceph/ceph:v18', { platforms: { value: [parsePlatform('linux/arm64'), parsePlatform('linux/s390x')] } })],
-      { pool },
+      { ctx },
     );
     expect(lock.images.ceph!.platforms!.map((p) => p.platform)).toEqual(['linux/arm64/v8', 'linux/s390x']);
     expect(lock.images.ceph!.keep_platforms).toEqual(['linux/arm64', 'linux/s390x']);
     expect(lock.images.ceph!.digest).toBe(ceph.manifestDesc.digest);
-    const none = resolvePlan([planned('ceph', 'ceph/ceph:v18', { platforms: { value: [parsePlatform('windows/amd64')] } })], { pool });
+    const none = resolvePlan([planned('ceph', 'ceph/ceph:v18', { platforms: { value: [parsePlatform('windows/amd64')] } })], { ctx });
     await expect(none).rejects.toMatchObject({ code: 'PLATFORM_NOT_FOUND' });
   });
 
@@ -159,7 +165,7 @@ describe('resolvePlan', () => {
         planned('arm', 'multi/split:current', { tagFromLabel: { value: 'version' }, labelPlatform: parsePlatform('linux/arm64') }),
         planned('ceph', 'ceph/ceph:v18', { tagFromLabel: { value: 'version' } }),
       ],
-      { pool },
+      { ctx },
     );
     expect(lock.images.amd!.tag).toBe('amd');
     expect(lock.images.arm!.tag).toBe('arm');
@@ -171,7 +177,7 @@ describe('resolvePlan', () => {
     const digest = pushed['tripleo/nova-api:1.2.2-1']!;
     const lock = await resolvePlan(
       [planned('old', `tripleo/nova-api:1.2.2-1@${digest}`, { tagFromLabel: { value: '{version}-{release}' } })],
-      { pool },
+      { ctx },
     );
     expect(lock.images.old).toMatchObject({ tag: '1.2.2-1', digest, source: `${A.host}/tripleo/nova-api:1.2.2-1@${digest}` });
     expect(lock.images.old!.origin.tag_from_label).toBeUndefined();
@@ -186,7 +192,7 @@ describe('resolvePlan', () => {
         }),
         planned('plain', 'library/plain:1', { pushDestination: { value: 'registry.local' } }),
       ],
-      { pool },
+      { ctx },
     );
     expect(lock.images.nova!.destination).toBe('registry.local:5000/mirror/tripleo/nova-api:1.2.3-4');
     expect(lock.images.plain!.destination).toBe('registry.local/library/plain:1');
@@ -200,7 +206,7 @@ describe('resolvePlan', () => {
         planned('missing', 'library/nothing-here:1'),
         planned('missing_tag', 'tripleo/nova-api:current-tripleo', { tagFromLabel: { value: '{release}-{version}' } }),
       ],
-      { pool, concurrency: 2 },
+      { ctx, concurrency: 2 },
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AirlockError);
     const e = err as AirlockError;
@@ -217,16 +223,54 @@ describe('resolvePlan', () => {
 
   it('a single failure keeps its own code: LABEL_MISSING', async () => {
     await expect(
-      resolvePlan([planned('no_label', 'library/plain:1', { tagFromLabel: { value: 'rdo_version' } })], { pool }),
+      resolvePlan([planned('no_label', 'library/plain:1', { tagFromLabel: { value: 'rdo_version' } })], { ctx }),
     ).rejects.toMatchObject({ code: 'LABEL_MISSING', details: { failures: [{ key: 'no_label', code: 'LABEL_MISSING' }] } });
   });
 
-  it('an unreachable registry is REGISTRY_UNREACHABLE, quickly', async () => {
+  it('an unreachable registry is REGISTRY_UNREACHABLE after exactly the attempts --retries allows', async () => {
     const port = await freePort();
-    const started = Date.now();
     const source = parseReference(`127.0.0.1:${port}/x/y:1`);
     const p: PlannedImage = { key: 'gone', template: 'x/y:1', source, params: {}, rules: [], labelPlatform: AMD64 };
-    await expect(resolvePlan([p], { pool })).rejects.toMatchObject({ code: 'REGISTRY_UNREACHABLE' });
-    expect(Date.now() - started).toBeLessThan(5000);
+    for (const retries of [0, 2]) {
+      const c = createTransportContext({ registries: { retries, retryBaseMs: 1 } });
+      try {
+        const err = (await resolvePlan([p], { ctx: c }).catch((e: unknown) => e)) as AirlockError;
+        expect(err.code).toBe('REGISTRY_UNREACHABLE');
+        expect((err.cause as AirlockError).details.attempts).toBe(retries + 1);
+        expect(registryPool(c).stats().requests).toBe(retries + 1);
+      } finally {
+        await c.close();
+      }
+    }
+  });
+});
+
+describe('resolvePlan --from a store (no network)', () => {
+  it('pins the same digests from the store as from the registry, tag_from_label included, with no request', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-resolve-store-'));
+    const offline = createTransportContext({ storeDir: dir, registries: { retries: 0 } });
+    try {
+      await writeOciLayout(dir, [
+        { name: `${A.host}/tripleo/nova-api:current-tripleo`, image: nova },
+        { name: `${A.host}/tripleo/nova-api:1.2.3-4`, image: nova },
+        { name: `${A.host}/ceph/ceph:v18`, image: ceph },
+      ]);
+      const images = [
+        planned('nova', 'tripleo/nova-api:current-tripleo', { tagFromLabel: { value: '{version}-{release}' } }),
+        planned('ceph', 'ceph/ceph:v18'),
+      ];
+      const fromStore = await resolvePlan(images, { ctx: offline, from: parseNamespace('store:') });
+      const fromRegistry = await resolvePlan(images, { ctx });
+      expect(fromStore).toEqual(fromRegistry);
+      expect(fromStore.images.nova!.tag).toBe('1.2.3-4');
+      expect(fromStore.images.ceph!.platforms).toHaveLength(3);
+      expect(registryPool(offline).stats().requests).toBe(0);
+
+      const missing = resolvePlan([planned('gone', 'tripleo/nova-api:9.9')], { ctx: offline, from: parseNamespace('store:') });
+      await expect(missing).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND' });
+    } finally {
+      await offline.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

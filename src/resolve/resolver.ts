@@ -3,8 +3,16 @@ import { AirlockError, toAirlockError, type ErrorCode } from '../errors.js';
 import type { PlannedImage, Rule } from '../imageset/types.js';
 import { compareKeys } from '../lock/keys.js';
 import { LOCK_VERSION, type LockedImage, type LockFile } from '../lock/types.js';
-import type { RegistryPool } from '../transport/registry/pool.js';
-import { resolveImage } from './image.js';
+import { type ImageReference } from '../ref/reference.js';
+import type { TransportContext } from '../transport/context.js';
+import { placeImage } from '../transport/location.js';
+import { openReader } from '../transport/open.js';
+import { dockerLocation } from '../transport/registry/transport.js';
+import type { Location } from '../transport/types.js';
+import { resolveImage, type ImageReadAccess } from './image.js';
+
+/** Images resolved at once unless told otherwise. */
+export const DEFAULT_RESOLVE_CONCURRENCY = 16;
 
 /** One image that could not be resolved. */
 export interface ResolveFailure {
@@ -24,8 +32,13 @@ export interface ResolveProgress {
 
 /** Options of `resolvePlan`. */
 export interface ResolveOptions {
-  /** Registry connections and credentials for the run (the caller closes it). */
-  pool: RegistryPool;
+  /** Connections, credentials and open layouts for the run (the caller closes it). */
+  ctx: TransportContext;
+  /**
+   * Read every image from this namespace instead of its registry: `store:` or `oci:DIR`
+   * pin from what is already here, with no network.
+   */
+  from?: Location;
   /** Images resolved at once (default 16). */
   concurrency?: number;
   /** The image set's rules, so the lock names the rules that applied. */
@@ -39,7 +52,7 @@ export interface ResolveOptions {
  * order), a message listing each, and `details.failures` ([{key, code, message}]).
  */
 export async function resolvePlan(planned: PlannedImage[], opts: ResolveOptions): Promise<LockFile> {
-  const limit = pLimit(Math.max(1, opts.concurrency ?? 16));
+  const limit = pLimit(Math.max(1, opts.concurrency ?? DEFAULT_RESOLVE_CONCURRENCY));
   const images: Record<string, LockedImage> = {};
   const failures: ResolveFailure[] = [];
   let done = 0;
@@ -48,7 +61,7 @@ export async function resolvePlan(planned: PlannedImage[], opts: ResolveOptions)
     planned.map((p) =>
       limit(async () => {
         try {
-          const image = await resolveImage(p, opts.pool, opts.rules);
+          const image = await resolveImage(p, await accessFor(p.source, opts), opts.rules);
           images[p.key] = image;
           opts.onProgress?.({ key: p.key, done: ++done, total: planned.length, image });
         } catch (err) {
@@ -72,6 +85,12 @@ export async function resolvePlan(planned: PlannedImage[], opts: ResolveOptions)
     throw new AirlockError(first.code, message, { failures }, { cause: firstError });
   }
   return { version: LOCK_VERSION, images: sortImages(images) };
+}
+
+/** The reader and repository an image is resolved from: its registry, or the `from` namespace. */
+async function accessFor(ref: ImageReference, opts: ResolveOptions): Promise<ImageReadAccess> {
+  const loc = opts.from ? placeImage(opts.from, ref) : dockerLocation(ref);
+  return { reader: await openReader(loc, opts.ctx), repository: loc.repository, retry: { policy: opts.ctx.retry, signal: opts.ctx.signal } };
 }
 
 function sortImages(images: Record<string, LockedImage>): Record<string, LockedImage> {

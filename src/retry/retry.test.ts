@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, isRetryableError, isRetryableStatus, parseRetryAfter, retryDelay } from './retry.js';
+import { AirlockError, ErrorCodes, RegistryError } from '../errors.js';
+import { backoffDelay, gaveUp, isRetryable as isRetryableError, isRetryableStatus, parseRetryAfter, retryDelay, retrying, sleep } from './index.js';
 
 function errWithCode(code: string, message = code): Error {
   return Object.assign(new Error(message), { code });
@@ -62,5 +63,72 @@ describe('backoff', () => {
     expect(backoffDelay(3, policy, () => 0.5)).toBe(400);
     expect(backoffDelay(9, policy, () => 0.999)).toBe(999);
     expect(backoffDelay(2, policy, () => 0)).toBe(0);
+  });
+});
+
+describe('retrying', () => {
+  const policy = { retries: 3, baseMs: 1, maxDelayMs: 5 };
+  const unreachable = () => new AirlockError(ErrorCodes.REGISTRY_UNREACHABLE, 'reset');
+
+  it('tries a retryable failure 1 + retries times, then throws it marked as given up', async () => {
+    let calls = 0;
+    const retried: number[] = [];
+    const err = await retrying(
+      async () => {
+        calls++;
+        throw unreachable();
+      },
+      { policy, onRetry: (n) => retried.push(n) },
+    ).catch((e: unknown) => e);
+    expect(calls).toBe(4);
+    expect(retried).toEqual([1, 2, 3]);
+    expect((err as AirlockError).code).toBe(ErrorCodes.REGISTRY_UNREACHABLE);
+    expect(gaveUp(err)).toBe(true);
+    expect(isRetryableError(err)).toBe(false);
+  });
+
+  it('never multiplies: an outer layer does not retry what an inner layer gave up on', async () => {
+    let inner = 0;
+    const err = await retrying(
+      () =>
+        retrying(async () => {
+          inner++;
+          throw unreachable();
+        }, { policy }),
+      { policy },
+    ).catch((e: unknown) => e);
+    expect((err as AirlockError).code).toBe(ErrorCodes.REGISTRY_UNREACHABLE);
+    expect(inner).toBe(4);
+  });
+
+  it('throws a non-retryable failure at once', async () => {
+    let calls = 0;
+    const denied = new RegistryError(ErrorCodes.REGISTRY_DENIED, 'no', { status: 403, url: 'http://x/v2/' });
+    await expect(
+      retrying(async () => {
+        calls++;
+        throw denied;
+      }, { policy }),
+    ).rejects.toBe(denied);
+    expect(calls).toBe(1);
+  });
+
+  it('waits what Retry-After asks (capped) and stops waiting when the signal aborts', async () => {
+    const ac = new AbortController();
+    let calls = 0;
+    const limited = new RegistryError(ErrorCodes.REGISTRY_RATE_LIMITED, 'slow', { status: 429, url: 'http://x/', retryAfterMs: 3_600_000 });
+    const delays: number[] = [];
+    const p = retrying(
+      async () => {
+        calls++;
+        throw limited;
+      },
+      { policy: { retries: 5, baseMs: 1, maxDelayMs: 60_000 }, signal: ac.signal, onRetry: (_n, _e, d) => delays.push(d) },
+    );
+    await sleep(20);
+    ac.abort(new AirlockError(ErrorCodes.INTERRUPTED, 'interrupted'));
+    await expect(p).rejects.toMatchObject({ code: ErrorCodes.INTERRUPTED });
+    expect(calls).toBe(1);
+    expect(delays).toEqual([60_000]);
   });
 });

@@ -5,9 +5,10 @@ import { childDescriptors, parseManifest } from '../../src/oci/manifest.js';
 import { digestOf, type Digest } from '../../src/oci/digest.js';
 import { MediaTypes } from '../../src/oci/mediatypes.js';
 import { parseReference } from '../../src/ref/reference.js';
-import { RegistryPool } from '../../src/transport/registry/pool.js';
-import { RegistrySink } from '../../src/transport/registry/sink.js';
-import { RegistrySource } from '../../src/transport/registry/source.js';
+import { createTransportContext, type TransportContext } from '../../src/transport/context.js';
+import { openSink, openSource } from '../../src/transport/open.js';
+import type { RegistryPool } from '../../src/transport/registry/pool.js';
+import { dockerLocation, registryPool } from '../../src/transport/registry/transport.js';
 import { makeImage, makeMultiArch } from '../helpers/fixtures.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { validateRegistryImage } from '../helpers/validate.js';
@@ -15,15 +16,19 @@ import { pushFixture, readAll } from './push.js';
 
 describe('registry client against Distribution (no auth)', () => {
   let reg: TestRegistry;
+  let ctx: TransportContext;
   let pool: RegistryPool;
+  const sinkOf = (ref: string) => openSink(dockerLocation(parseReference(ref)), ctx);
+  const sourceOf = (ref: string) => openSource(dockerLocation(parseReference(ref)), ctx);
 
   beforeAll(async () => {
     reg = await startRegistry();
-    pool = new RegistryPool({ retryBaseMs: 10 });
+    ctx = createTransportContext({ registries: { retryBaseMs: 10 } });
+    pool = registryPool(ctx);
   });
 
   afterAll(async () => {
-    await pool?.close();
+    await ctx?.close();
     await reg?.stop();
   });
 
@@ -120,7 +125,7 @@ describe('registry client against Distribution (no auth)', () => {
   });
 
   it('never commits a blob whose streamed bytes fail the digest or size check', async () => {
-    const sink = new RegistrySink(pool, parseReference(`${reg.host}/verify/app:v1`));
+    const sink = await sinkOf(`${reg.host}/verify/app:v1`);
     const good = Buffer.from('the real layer bytes');
     const desc = { mediaType: MediaTypes.ociLayerGzip, digest: digestOf(good), size: good.length };
     const tampered = Buffer.from('the fake layer bytes'); // same length, other digest
@@ -145,11 +150,11 @@ describe('registry client against Distribution (no auth)', () => {
     expect(await client.headBlob('verify/app', desc.digest)).toBe(good.length);
   });
 
-  it('copies an image with RegistrySource and RegistrySink, reusing blobs by mount', async () => {
+  it('copies an image with a registry source and sink, reusing blobs by mount', async () => {
     const index = makeMultiArch({ seed: 'source-sink' });
     await pushFixture(pool.client(reg.host), 'ss/src', index, 'v2');
-    const source = new RegistrySource(pool, parseReference(`${reg.host}/ss/src:v2`));
-    const sink = new RegistrySink(pool, parseReference(`${reg.host}/ss/dst:v2`));
+    const source = await sourceOf(`${reg.host}/ss/src:v2`);
+    const sink = await sinkOf(`${reg.host}/ss/dst:v2`);
     expect(sink.blobScope).toBe(`registry:${reg.host}`);
     expect(sink.capabilities.crossRepoMount).toBe(true);
     expect(await sink.current()).toBeNull();
@@ -182,9 +187,9 @@ describe('registry client against Distribution (no auth)', () => {
     expect(await sink.current()).toEqual({ mediaType: MediaTypes.ociIndex, digest: root.digest, size: root.size });
     await validateRegistryImage({ url: reg.url, repository: 'ss/dst', reference: 'v2', expectDigest: root.digest });
 
-    const pinned = new RegistrySource(pool, parseReference(`${reg.host}/ss/dst@${root.digest}`));
+    const pinned = await sourceOf(`${reg.host}/ss/dst@${root.digest}`);
     expect((await pinned.resolve()).digest).toBe(root.digest);
-    const wrongPin = new RegistrySource(pool, parseReference(`${reg.host}/ss/dst@${digestOf('x') as Digest}`));
+    const wrongPin = await sourceOf(`${reg.host}/ss/dst@${digestOf('x') as Digest}`);
     await expect(wrongPin.resolve()).rejects.toMatchObject({ code: ErrorCodes.REGISTRY_NOT_FOUND });
     const stats = pool.stats();
     expect(stats.requests).toBeGreaterThan(0);
@@ -198,7 +203,7 @@ describe('registry client against Distribution (no auth)', () => {
       const bytes = b.digest === image.configDesc.digest ? image.config : image.layers.find((l) => l.desc.digest === b.digest)!.bytes!;
       await client.uploadBlob('pinned', b, bytes);
     }
-    const sink = new RegistrySink(pool, parseReference(`${reg.host}/pinned@${image.manifestDesc.digest}`));
+    const sink = await sinkOf(`${reg.host}/pinned@${image.manifestDesc.digest}`);
     await sink.putManifest(image.manifest, image.manifestDesc, true);
     expect(await sink.current()).toMatchObject({ digest: image.manifestDesc.digest });
     await expect(sink.putManifest(Buffer.from('{}'), image.manifestDesc, true)).rejects.toMatchObject({

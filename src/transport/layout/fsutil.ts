@@ -44,16 +44,20 @@ export async function syncDir(dir: string): Promise<void> {
 
 /**
  * Writes `bytes` to `file` atomically: a synced temp file in `tmpDir` (same file system)
- * renamed over the target. Readers see the old content or the new, never a mix.
+ * renamed over the target. Readers see the old content or the new, never a mix. Returns
+ * the written file's identity (inode, size, mtime), taken before the rename so it is ours
+ * even if another writer replaces the file right after.
  */
-export async function writeFileAtomic(file: string, bytes: Uint8Array | string, tmpDir: string): Promise<void> {
+export async function writeFileAtomic(file: string, bytes: Uint8Array | string, tmpDir: string): Promise<FileIdentity> {
   const tmp = path.join(tmpDir, tempName(path.basename(file)));
+  let identity: FileIdentity;
   try {
     await fs.mkdir(tmpDir, { recursive: true });
     const handle = await fs.open(tmp, 'wx');
     try {
       await handle.writeFile(bytes);
       await handle.sync();
+      identity = fileIdentity(await handle.stat());
     } finally {
       await handle.close();
     }
@@ -63,6 +67,15 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string, 
     throw storeIo(err, 'cannot write', file);
   }
   await syncDir(path.dirname(file));
+  return identity;
+}
+
+/** What tells one version of a file from another: a rename changes the inode, a write the size or mtime. */
+export type FileIdentity = string;
+
+/** The identity of a file from its stat. */
+export function fileIdentity(st: { ino: number; size: number; mtimeMs: number }): FileIdentity {
+  return `${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 
 /**

@@ -7,7 +7,8 @@ import { ErrorCodes } from '../../errors.js';
 import { Annotations, type Descriptor } from '../../oci/descriptor.js';
 import { digestHex, digestOf, type Digest } from '../../oci/digest.js';
 import { MediaTypes } from '../../oci/mediatypes.js';
-import { INGEST_STALE_MS, LAYOUT_WORK_DIR, OciLayout } from './layout.js';
+import { INGEST_STALE_MS } from './blobs.js';
+import { LAYOUT_WORK_DIR, OciLayout } from './layout.js';
 
 let tmp: string;
 beforeEach(async () => {

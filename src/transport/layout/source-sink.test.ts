@@ -10,13 +10,22 @@ import { ErrorCodes } from '../../errors.js';
 import { Annotations, type Descriptor } from '../../oci/descriptor.js';
 import { digestOf } from '../../oci/digest.js';
 import { MediaTypes } from '../../oci/mediatypes.js';
-import { parseReference } from '../../ref/reference.js';
+import { parseReference, type ImageReference } from '../../ref/reference.js';
+import { createTransportContext } from '../context.js';
+import { parseLocation, parseNamespace, pinLocation, placeImage } from '../location.js';
+import { openSink, openSource } from '../open.js';
+import { ImageSink } from '../sink.js';
 import type { Sink, Source } from '../types.js';
 import { OciLayout } from './layout.js';
-import { LayoutSink, openOciSink, openStoreSink } from './sink.js';
-import { LayoutSource, openOciSource, openStoreSource } from './source.js';
-import { openLayoutSource } from './open.js';
 import { makeImage as makeFixtureImage, writeOciLayout } from '../../../test/helpers/fixtures.js';
+
+// Each open gets its own context, as separate runs would: nothing cached carries over.
+const ociLocation = (dir: string, name?: string) => parseLocation(`oci:${dir}${name !== undefined ? `:${name}` : ''}`);
+const openOciSink = (dir: string, name?: string) => openSink(ociLocation(dir, name), createTransportContext());
+const openOciSource = (dir: string, name?: string) => openSource(ociLocation(dir, name), createTransportContext());
+const storeLocation = (ref: ImageReference) => placeImage(parseNamespace('store:'), ref);
+const openStoreSink = (ref: ImageReference, storeDir: string) => openSink(storeLocation(ref), createTransportContext({ storeDir }));
+const openStoreSource = (ref: ImageReference, storeDir: string) => openSource(storeLocation(ref), createTransportContext({ storeDir }));
 
 const run = promisify(execFile);
 
@@ -148,7 +157,7 @@ describe('LayoutSink and LayoutSource', () => {
     expect(fetched.mediaType).toBe(MediaTypes.ociManifest);
     for (const { desc, bytes } of image.blobs) expect(await readAll(source, desc)).toEqual(bytes);
     // The only image, so no name is needed.
-    expect((await new LayoutSource(source.layout).resolve()).digest).toBe(image.root.digest);
+    expect((await (await openOciSource(second)).resolve()).digest).toBe(image.root.digest);
     await source.close();
   });
 
@@ -181,7 +190,7 @@ describe('LayoutSink and LayoutSource', () => {
     const dir = path.join(tmp, 'e');
     await writeImage(await openOciSink(dir, 'v1'), image);
     const source = await openOciSource(dir, 'v1');
-    const file = source.layout.blobPath(image.root.digest);
+    const file = (await OciLayout.open(dir)).blobPath(image.root.digest);
     await fs.writeFile(file, image.manifest.toString().replace('"schemaVersion":2', '"schemaVersion":3'));
     expect((await rejection(source.getManifest(image.root.digest))).code).toBe(ErrorCodes.DIGEST_MISMATCH);
     await fs.rm(file);
@@ -268,7 +277,7 @@ describe('LayoutSink and LayoutSource', () => {
     const store = path.join(tmp, 'store');
     const ref = parseReference(`registry.example:5000/team/app@${image.root.digest}`);
     const sink = await openStoreSink(ref, store);
-    expect(sink).toBeInstanceOf(LayoutSink);
+    expect(sink).toBeInstanceOf(ImageSink);
     await writeImage(sink, image);
     const names = (await (await OciLayout.open(store)).listRefs()).map((r) => r.name);
     expect(names).toEqual([`registry.example:5000/team/app@${image.root.digest}`]);
@@ -285,9 +294,10 @@ describe('a layout source pinned by digest (a lock read from a layout)', () => {
         { name: 'old', image: first },
         { name: 'app:1', image: second },
       ]);
-      const pinned = await openLayoutSource({ kind: 'oci', dir, name: 'app:1', digest: first.manifestDesc.digest });
+      const ctx = createTransportContext();
+      const pinned = await openSource(pinLocation(ociLocation(dir, 'app:1'), first.manifestDesc.digest), ctx);
       expect((await pinned.resolve()).digest).toBe(first.manifestDesc.digest);
-      const missing = await openLayoutSource({ kind: 'oci', dir, name: 'app:1', digest: digestOf('not here') });
+      const missing = await openSource(pinLocation(ociLocation(dir, 'app:1'), digestOf('not here')), ctx);
       expect((await rejection(missing.resolve())).code).toBe(ErrorCodes.IMAGE_NOT_FOUND);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });

@@ -4,9 +4,10 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../errors.js';
 import { digestOf } from '../../oci/digest.js';
-import { parseLocation } from '../../ref/location.js';
 import { parseReference } from '../../ref/reference.js';
-import { openLayoutSink, openLayoutSource, type LayoutLocation } from './open.js';
+import { createTransportContext } from '../context.js';
+import { parseLocation } from '../location.js';
+import { openSink, openSource } from '../open.js';
 import { defaultStoreDir, storeName } from './store.js';
 
 describe('defaultStoreDir', () => {
@@ -26,21 +27,21 @@ describe('storeName', () => {
   });
 });
 
-describe('openLayoutSource and openLayoutSink', () => {
-  it('map oci: and store: locations to the right layout and name', async () => {
+describe('oci: and store: locations', () => {
+  it('open the right layout under the right name; store: alone names no image', async () => {
     const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-layout-loc-'));
     try {
-      const sink = await openLayoutSink(parseLocation(`oci:${tmp}/l:quay.io/a/b:1`) as LayoutLocation);
-      expect(sink.name).toBe('quay.io/a/b:1');
+      const ctx = createTransportContext({ storeDir: path.join(tmp, 'store') });
+      const sink = await openSink(parseLocation(`oci:${tmp}/l:quay.io/a/b:1`), ctx);
       expect(sink.description).toBe(`oci:${tmp}/l:quay.io/a/b:1`);
-      const storeSink = await openLayoutSink(parseLocation('store:nginx') as LayoutLocation, path.join(tmp, 'store'));
-      expect(storeSink.name).toBe('docker.io/library/nginx:latest');
-      expect(storeSink.layout.dir).toBe(await fs.realpath(path.join(tmp, 'store')));
-      const source = await openLayoutSource(parseLocation(`oci:${tmp}/l`) as LayoutLocation);
-      expect(source.name).toBeUndefined();
-      await expect(openLayoutSource(parseLocation('store:') as LayoutLocation, tmp)).rejects.toMatchObject({
-        code: ErrorCodes.LOCATION_INVALID,
-      });
+      expect(sink.blobScope).toBe(`layout:${await fs.realpath(path.join(tmp, 'l'))}`);
+      const storeSink = await openSink(parseLocation('store:nginx'), ctx);
+      expect(storeSink.description).toBe('store:docker.io/library/nginx:latest');
+      expect(storeSink.blobScope).toBe(`layout:${await fs.realpath(path.join(tmp, 'store'))}`);
+      const source = await openSource(parseLocation(`oci:${tmp}/l`), ctx);
+      expect(source.description).toBe(`oci:${tmp}/l`);
+      await expect(openSource(parseLocation('store:'), ctx)).rejects.toMatchObject({ code: ErrorCodes.LOCATION_INVALID });
+      await ctx.close();
     } finally {
       await fs.rm(tmp, { recursive: true, force: true });
     }

@@ -12,7 +12,7 @@ import { discard, header, HostHttp, readText, type HttpRequest, type HttpRespons
 import { nextLink } from './link.js';
 import { manifestMediaType } from './media.js';
 import { resolveEndpoint, type HostEndpoint, type RegistryOptions } from './options.js';
-import { isRetryableError, retryDelay, sleep } from './retry.js';
+import { isRetryable, parseRetryAfter, retrying } from '../../retry/index.js';
 import { mountScopes, repositoryScope, type Access } from './scope.js';
 import { emptyStats, type RequestStats } from './stats.js';
 
@@ -26,6 +26,8 @@ interface CallRequest extends HttpRequest {
   follow?: boolean;
   /** Short description for error messages. */
   what: string;
+  /** 0-based attempt of the operation this request belongs to (for error messages). */
+  attempt?: number;
 }
 
 /** Things a client may share with other clients of the same run. */
@@ -69,6 +71,14 @@ export class RegistryClient {
     return new URL(`${this.endpoint.origin}/v2/${path}`);
   }
 
+  /**
+   * Runs one operation under the run's retry policy: `attempt` is tried again on a retryable
+   * failure (see `isRetryable`). Each operation is retried here and nowhere else.
+   */
+  private op<T>(attempt: (n: number) => Promise<T>): Promise<T> {
+    return retrying(attempt, { policy: this.http.policy, signal: this.http.signal, onRetry: () => this.http.countRetry() });
+  }
+
   /** Sends to the registry's origin with authentication: up front when known, once more after a 401. */
   private async authed(req: CallRequest): Promise<HttpResponse> {
     const replayable = req.body === undefined || req.body === null || Buffer.isBuffer(req.body);
@@ -76,7 +86,7 @@ export class RegistryClient {
     for (let round = 0; ; round++) {
       const authorization = await this.auth.authorization(scopes);
       const headers = { ...req.headers, ...(authorization ? { authorization } : {}) };
-      const res = await this.http.send({ ...req, headers });
+      const res = await this.http.send({ ...req, headers }, req.attempt);
       if (res.statusCode !== 401) return res;
       const challenge = res.headers['www-authenticate'];
       const body = await readText(res);
@@ -93,7 +103,7 @@ export class RegistryClient {
       const own = url.origin === this.endpoint.origin;
       const res = own
         ? await this.authed({ ...req, url })
-        : await this.http.send({ method: req.method, url, headers: req.headers ?? {}, body: req.body ?? null });
+        : await this.http.send({ method: req.method, url, headers: req.headers ?? {}, body: req.body ?? null }, req.attempt);
       const location = header(res, 'location');
       if (req.follow && REDIRECTS.has(res.statusCode) && location) {
         await discard(res);
@@ -119,15 +129,18 @@ export class RegistryClient {
         { status: res.statusCode, url: redactUrl(url) },
       );
     }
-    throw responseError(method, url, res.statusCode, body, what);
+    throw responseError(method, url, res.statusCode, body, what, undefined, parseRetryAfter(res.headers['retry-after']));
   }
 
   /** GET /v2/: checks the registry answers and the credentials (if any) work. */
   async ping(): Promise<void> {
     const url = this.url('');
-    const { res } = await this.call({ method: 'GET', url, scopes: [], what: `ping ${this.host}` });
-    if (res.statusCode !== 200) return this.fail('GET', url, res, `ping ${this.host}`);
-    await discard(res);
+    const what = `ping ${this.host}`;
+    await this.op(async (attempt) => {
+      const { res } = await this.call({ method: 'GET', url, scopes: [], what, attempt });
+      if (res.statusCode !== 200) return this.fail('GET', url, res, what);
+      await discard(res);
+    });
   }
 
   /**
@@ -138,27 +151,32 @@ export class RegistryClient {
   async headManifest(repository: string, reference: string, access: Access = 'pull'): Promise<Descriptor | null> {
     const url = this.url(`${repository}/manifests/${reference}`);
     const what = `manifest ${this.host}/${repository}:${reference}`;
-    const { res } = await this.call({
-      method: 'HEAD',
-      url,
-      headers: { accept: ACCEPT },
-      scopes: [repositoryScope(repository, access)],
-      follow: true,
-      what,
-    });
-    if (res.statusCode === 404) {
+    const answer = await this.op(async (attempt): Promise<Descriptor | null | 'get'> => {
+      const { res } = await this.call({
+        method: 'HEAD',
+        url,
+        headers: { accept: ACCEPT },
+        scopes: [repositoryScope(repository, access)],
+        follow: true,
+        what,
+        attempt,
+      });
+      if (res.statusCode === 404) {
+        await discard(res);
+        return null;
+      }
+      if (res.statusCode !== 200) return this.fail('HEAD', url, res, what);
       await discard(res);
-      return null;
-    }
-    if (res.statusCode !== 200) return this.fail('HEAD', url, res, what);
-    await discard(res);
-    const digestHeader = header(res, 'docker-content-digest');
-    const mediaType = header(res, 'content-type')?.split(';')[0]?.trim();
-    const size = Number(header(res, 'content-length'));
-    const digest = digestHeader && isDigest(digestHeader) ? digestHeader : isDigest(reference) ? reference : undefined;
-    if (digest && mediaType && mediaType !== 'application/json' && Number.isSafeInteger(size) && size > 0) {
-      return { mediaType, digest, size };
-    }
+      const digestHeader = header(res, 'docker-content-digest');
+      const mediaType = header(res, 'content-type')?.split(';')[0]?.trim();
+      const size = Number(header(res, 'content-length'));
+      const digest = digestHeader && isDigest(digestHeader) ? digestHeader : isDigest(reference) ? reference : undefined;
+      if (digest && mediaType && mediaType !== 'application/json' && Number.isSafeInteger(size) && size > 0) {
+        return { mediaType, digest, size };
+      }
+      return 'get';
+    });
+    if (answer !== 'get') return answer;
     let m: FetchedManifest;
     try {
       m = await this.getManifest(repository, reference, isDigest(reference) ? reference : undefined, access);
@@ -174,7 +192,7 @@ export class RegistryClient {
    * checked on Content-Length and while reading). Verifies the bytes against
    * `expectedDigest` (default: the reference when it is a digest) and against
    * Docker-Content-Digest when sent (DIGEST_MISMATCH). 404 → REGISTRY_NOT_FOUND. A body
-   * cut short is asked for again like a connection error, then REGISTRY_UNREACHABLE.
+   * cut short is asked for again like any connection failure, then REGISTRY_UNREACHABLE.
    */
   async getManifest(
     repository: string,
@@ -184,78 +202,83 @@ export class RegistryClient {
   ): Promise<FetchedManifest> {
     const url = this.url(`${repository}/manifests/${reference}`);
     const what = `manifest ${this.host}/${repository}:${reference}`;
-    let res: HttpResponse;
-    let bytes: Buffer;
-    for (let attempt = 0; ; attempt++) {
-      ({ res } = await this.call({
+    const expected = expectedDigest ?? (isDigest(reference) ? reference : undefined);
+    return this.op(async (attempt) => {
+      const { res } = await this.call({
         method: 'GET',
         url,
         headers: { accept: ACCEPT },
         scopes: [repositoryScope(repository, access)],
         follow: true,
         what,
-      }));
+        attempt,
+      });
       if (res.statusCode !== 200) return this.fail('GET', url, res, what);
+      let bytes: Buffer;
       try {
         bytes = await readManifestBody(res, what);
-        break;
       } catch (err) {
         // A body cut off mid-way is a connection failure like any other: the GET can be replayed.
-        if (err instanceof AirlockError || attempt >= this.http.policy.retries || !isRetryableError(err)) {
-          throw bodyError(this.host, what, url, err);
-        }
-        await sleep(retryDelay(attempt, this.http.policy));
+        throw bodyError(this.host, what, url, err);
       }
-    }
-    const served = header(res, 'docker-content-digest');
-    const expected = expectedDigest ?? (isDigest(reference) ? reference : undefined);
-    if (expected) verifyBytes(bytes, expected, undefined, what);
-    let digest: Digest;
-    if (served && isDigest(served)) {
-      // The registry's own digest must also match the bytes it sent.
-      verifyBytes(bytes, served, undefined, what);
-      digest = expected ?? (digestAlgorithm(served) === 'sha256' ? served : digestOf(bytes));
-    } else {
-      digest = expected ?? digestOf(bytes);
-    }
-    return { bytes, mediaType: manifestMediaType(bytes, header(res, 'content-type')), digest };
+      const served = header(res, 'docker-content-digest');
+      if (expected) verifyBytes(bytes, expected, undefined, what);
+      let digest: Digest;
+      if (served && isDigest(served)) {
+        // The registry's own digest must also match the bytes it sent.
+        verifyBytes(bytes, served, undefined, what);
+        digest = expected ?? (digestAlgorithm(served) === 'sha256' ? served : digestOf(bytes));
+      } else {
+        digest = expected ?? digestOf(bytes);
+      }
+      return { bytes, mediaType: manifestMediaType(bytes, header(res, 'content-type')), digest };
+    });
   }
 
   /** HEAD a blob: its size, or null when the repository does not have it. */
   async headBlob(repository: string, digest: Digest, access: Access = 'pull'): Promise<number | null> {
     const url = this.url(`${repository}/blobs/${digest}`);
     const what = `blob ${digest} in ${this.host}/${repository}`;
-    const { res } = await this.call({
-      method: 'HEAD',
-      url,
-      scopes: [repositoryScope(repository, access)],
-      follow: true,
-      what,
+    return this.op(async (attempt) => {
+      const { res } = await this.call({
+        method: 'HEAD',
+        url,
+        scopes: [repositoryScope(repository, access)],
+        follow: true,
+        what,
+        attempt,
+      });
+      await discard(res);
+      if (res.statusCode === 404) return null;
+      if (res.statusCode !== 200) {
+        throw responseError('HEAD', url, res.statusCode, '', what, undefined, parseRetryAfter(res.headers['retry-after']));
+      }
+      const size = Number(header(res, 'content-length'));
+      return Number.isSafeInteger(size) && size >= 0 ? size : 0;
     });
-    await discard(res);
-    if (res.statusCode === 404) return null;
-    if (res.statusCode !== 200) throw responseError('HEAD', url, res.statusCode, '', what);
-    const size = Number(header(res, 'content-length'));
-    return Number.isSafeInteger(size) && size >= 0 ? size : 0;
   }
 
   /**
    * GET a blob as a stream (unverified: the caller hashes it). Follows redirects to other
    * hosts (object storage) without sending them the Authorization header. 404 → REGISTRY_NOT_FOUND.
-   * A connection lost mid-body makes the stream fail with REGISTRY_UNREACHABLE.
+   * Failures before the body starts are retried here; a connection lost mid-body makes the
+   * stream fail with REGISTRY_UNREACHABLE, and the caller reads the blob again.
    */
   async getBlob(repository: string, digest: Digest): Promise<Readable> {
     const url = this.url(`${repository}/blobs/${digest}`);
     const what = `blob ${digest} in ${this.host}/${repository}`;
-    const { res, url: finalUrl } = await this.call({
-      method: 'GET',
-      url,
-      scopes: [repositoryScope(repository, 'pull')],
-      follow: true,
-      what,
+    return this.op(async (attempt) => {
+      const { res, url: finalUrl } = await this.call({
+        method: 'GET',
+        url,
+        scopes: [repositoryScope(repository, 'pull')],
+        follow: true,
+        what,
+        attempt,
+      });
+      if (res.statusCode !== 200) return this.fail('GET', finalUrl, res, what);
+      return withBodyErrors(res.body, (err) => bodyError(this.host, what, finalUrl, err));
     });
-    if (res.statusCode !== 200) return this.fail('GET', finalUrl, res, what);
-    return withBodyErrors(res.body, (err) => bodyError(this.host, what, finalUrl, err));
   }
 
   /**
@@ -268,45 +291,51 @@ export class RegistryClient {
     url.searchParams.set('mount', digest);
     url.searchParams.set('from', fromRepository);
     const what = `mount ${digest} from ${fromRepository} into ${this.host}/${repository}`;
-    const { res } = await this.call({
-      method: 'POST',
-      url,
-      headers: { 'content-length': '0' },
-      scopes: mountScopes(repository, fromRepository),
-      what,
+    return this.op(async (attempt) => {
+      const { res } = await this.call({
+        method: 'POST',
+        url,
+        headers: { 'content-length': '0' },
+        scopes: mountScopes(repository, fromRepository),
+        what,
+        attempt,
+      });
+      if (res.statusCode === 201) {
+        await discard(res);
+        return true;
+      }
+      if (res.statusCode === 202) {
+        await discard(res);
+        const location = header(res, 'location');
+        if (location) this.pendingUploads.set(`${repository}@${digest}`, new URL(location, url));
+        return false;
+      }
+      return this.fail('POST', url, res, what);
     });
-    if (res.statusCode === 201) {
-      await discard(res);
-      return true;
-    }
-    if (res.statusCode === 202) {
-      await discard(res);
-      const location = header(res, 'location');
-      if (location) this.pendingUploads.set(`${repository}@${digest}`, new URL(location, url));
-      return false;
-    }
-    return this.fail('POST', url, res, what);
   }
 
   private async startUpload(repository: string, what: string): Promise<URL> {
     const url = this.url(`${repository}/blobs/uploads/`);
-    const { res } = await this.call({
-      method: 'POST',
-      url,
-      headers: { 'content-length': '0' },
-      scopes: [repositoryScope(repository, 'push')],
-      what,
-    });
-    if (res.statusCode !== 202) return this.fail('POST', url, res, what);
-    await discard(res);
-    const location = header(res, 'location');
-    if (!location) {
-      throw new RegistryError(ErrorCodes.REGISTRY_PROTOCOL, `${what}: upload session has no Location`, {
-        status: res.statusCode,
-        url: redactUrl(url),
+    return this.op(async (attempt) => {
+      const { res } = await this.call({
+        method: 'POST',
+        url,
+        headers: { 'content-length': '0' },
+        scopes: [repositoryScope(repository, 'push')],
+        what,
+        attempt,
       });
-    }
-    return new URL(location, url);
+      if (res.statusCode !== 202) return this.fail('POST', url, res, what);
+      await discard(res);
+      const location = header(res, 'location');
+      if (!location) {
+        throw new RegistryError(ErrorCodes.REGISTRY_PROTOCOL, `${what}: upload session has no Location`, {
+          status: res.statusCode,
+          url: redactUrl(url),
+        });
+      }
+      return new URL(location, url);
+    });
   }
 
   /** Best-effort cancel of an upload session so the registry can drop what it received. */
@@ -329,9 +358,15 @@ export class RegistryClient {
    * monolithic PUT `<location>&digest=` with Content-Length = desc.size and the body
    * streamed. The registry commits only when the bytes hash to the digest; if `body` errors
    * (e.g. a VerifyingStream detecting a mismatch), the request is aborted, that error is
-   * thrown and the session cancelled. Stream bodies are not retried here.
+   * thrown and the session cancelled. A stream body is sent once (the caller reads the blob
+   * again to retry); a Buffer body is retried here, session and all.
    */
   async uploadBlob(repository: string, desc: Descriptor, body: Readable | Buffer): Promise<void> {
+    if (Buffer.isBuffer(body)) return this.op((attempt) => this.uploadOnce(repository, desc, body, attempt));
+    return this.uploadOnce(repository, desc, body, 0);
+  }
+
+  private async uploadOnce(repository: string, desc: Descriptor, body: Readable | Buffer, attempt: number): Promise<void> {
     const what = `upload ${desc.digest} to ${this.host}/${repository}`;
     const key = `${repository}@${desc.digest}`;
     const reused = this.pendingUploads.get(key);
@@ -348,6 +383,7 @@ export class RegistryClient {
         body,
         scopes: [repositoryScope(repository, 'push')],
         what,
+        attempt,
       }));
     } catch (err) {
       const failed = Buffer.isBuffer(body) ? null : body.errored;
@@ -357,10 +393,10 @@ export class RegistryClient {
     if (!Buffer.isBuffer(body) && body.errored) {
       await discard(res);
       await this.cancelUpload(location, repository);
-      throw uploadFailure(body.errored, connectionError(this.host, 'PUT', put, body.errored, 1));
+      throw uploadFailure(body.errored, connectionError(this.host, 'PUT', put, body.errored, attempt + 1));
     }
     if (res.statusCode !== 201) {
-      const err = responseError('PUT', put, res.statusCode, await readText(res), what);
+      const err = responseError('PUT', put, res.statusCode, await readText(res), what, undefined, parseRetryAfter(res.headers['retry-after']));
       await this.cancelUpload(location, repository);
       throw err;
     }
@@ -384,24 +420,27 @@ export class RegistryClient {
     const what = `manifest ${this.host}/${repository}:${reference}`;
     const digest = isDigest(reference) ? reference : digestOf(bytes);
     verifyBytes(bytes, digest, undefined, what);
-    const { res } = await this.call({
-      method: 'PUT',
-      url,
-      headers: { 'content-type': mediaType },
-      body: bytes,
-      scopes: [repositoryScope(repository, 'push')],
-      what,
-    });
-    if (res.statusCode !== 201 && res.statusCode !== 200) return this.fail('PUT', url, res, what);
-    await discard(res);
-    const stored = header(res, 'docker-content-digest');
-    if (stored && isDigest(stored) && digestAlgorithm(stored) === digestAlgorithm(digest) && stored !== digest) {
-      throw new AirlockError(ErrorCodes.DIGEST_MISMATCH, `${what}: registry stored ${stored}`, {
-        expected: digest,
-        actual: stored,
+    return this.op(async (attempt) => {
+      const { res } = await this.call({
+        method: 'PUT',
+        url,
+        headers: { 'content-type': mediaType },
+        body: bytes,
+        scopes: [repositoryScope(repository, 'push')],
+        what,
+        attempt,
       });
-    }
-    return digest;
+      if (res.statusCode !== 201 && res.statusCode !== 200) return this.fail('PUT', url, res, what);
+      await discard(res);
+      const stored = header(res, 'docker-content-digest');
+      if (stored && isDigest(stored) && digestAlgorithm(stored) === digestAlgorithm(digest) && stored !== digest) {
+        throw new AirlockError(ErrorCodes.DIGEST_MISMATCH, `${what}: registry stored ${stored}`, {
+          expected: digest,
+          actual: stored,
+        });
+      }
+      return digest;
+    });
   }
 
   /**
@@ -409,36 +448,48 @@ export class RegistryClient {
    * `?n=` on the first request. 404 → REGISTRY_NOT_FOUND.
    */
   async listTags(repository: string, options: { pageSize?: number } = {}): Promise<string[]> {
-    let url: URL | undefined = this.url(`${repository}/tags/list`);
+    const url = this.url(`${repository}/tags/list`);
     if (options.pageSize) url.searchParams.set('n', String(options.pageSize));
-    const what = `tags of ${this.host}/${repository}`;
-    const tags: string[] = [];
+    return this.listPages(url, 'tags', [repositoryScope(repository, 'pull')], `tags of ${this.host}/${repository}`);
+  }
+
+  /**
+   * Every repository the registry lists in its `_catalog`, following Link pages.
+   * Registries that do not offer the catalog answer 404 (REGISTRY_NOT_FOUND) or 401/403.
+   */
+  async listRepositories(options: { pageSize?: number } = {}): Promise<string[]> {
+    const url = this.url('_catalog');
+    if (options.pageSize) url.searchParams.set('n', String(options.pageSize));
+    return this.listPages(url, 'repositories', ['registry:catalog:*'], `catalog of ${this.host}`);
+  }
+
+  /** GETs a paginated JSON list (`{ [field]: string[] }`), each page retried on its own. */
+  private async listPages(first: URL, field: string, scopes: string[], what: string): Promise<string[]> {
+    let url: URL | undefined = first;
+    const items: string[] = [];
     const seen = new Set<string>();
     while (url) {
       if (seen.has(url.href)) break;
       seen.add(url.href);
-      const { res } = await this.call({
-        method: 'GET',
-        url,
-        scopes: [repositoryScope(repository, 'pull')],
-        follow: true,
-        what,
+      const page: URL = url;
+      const { next, json } = await this.op(async (attempt) => {
+        const { res } = await this.call({ method: 'GET', url: page, scopes, follow: true, what, attempt });
+        if (res.statusCode !== 200) return this.fail('GET', page, res, what);
+        const link = nextLink(res.headers.link, page);
+        try {
+          return { next: link, json: JSON.parse(await readText(res, 16 * 1024 * 1024)) as Record<string, unknown> };
+        } catch {
+          throw new RegistryError(ErrorCodes.REGISTRY_PROTOCOL, `${what}: response is not JSON`, {
+            status: res.statusCode,
+            url: redactUrl(page),
+          });
+        }
       });
-      if (res.statusCode !== 200) return this.fail('GET', url, res, what);
-      const next = nextLink(res.headers.link, url);
-      let json: { tags?: unknown };
-      try {
-        json = JSON.parse(await readText(res, 16 * 1024 * 1024)) as { tags?: unknown };
-      } catch {
-        throw new RegistryError(ErrorCodes.REGISTRY_PROTOCOL, `${what}: response is not JSON`, {
-          status: res.statusCode,
-          url: redactUrl(url),
-        });
-      }
-      if (Array.isArray(json.tags)) for (const t of json.tags) if (typeof t === 'string') tags.push(t);
+      const list = json[field];
+      if (Array.isArray(list)) for (const t of list) if (typeof t === 'string') items.push(t);
       url = next;
     }
-    return tags;
+    return items;
   }
 
   /** Closes this host's connections. */
@@ -463,7 +514,7 @@ function speaksTlsOnly(status: number, headers: Record<string, unknown>, body: s
  */
 function uploadFailure(bodyError: Error | null, requestError: unknown): unknown {
   if (!(bodyError instanceof Error)) return requestError;
-  if (bodyError instanceof AirlockError || !isRetryableError(bodyError)) return bodyError;
+  if (bodyError instanceof AirlockError || !isRetryable(bodyError)) return bodyError;
   return requestError;
 }
 

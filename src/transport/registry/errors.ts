@@ -1,5 +1,5 @@
 import { AirlockError, ErrorCodes, RegistryError, type ErrorCode, type SpecError } from '../../errors.js';
-import { errorCodeOf } from './retry.js';
+import { errorCodeOf } from '../../retry/index.js';
 
 /** A URL safe to print: no user info, no query (upload state, presigned signatures), no fragment. */
 export function redactUrl(url: string | URL): string {
@@ -55,12 +55,13 @@ export function responseError(
   body: string,
   what?: string,
   code: ErrorCode = codeForStatus(status),
+  retryAfterMs?: number,
 ): RegistryError {
   const errors = parseSpecErrors(body);
   const safeUrl = redactUrl(url);
   const spec = errors.map((e) => `${e.code}${e.message ? `: ${e.message}` : ''}`).join('; ');
   const message = `${what ? `${what}: ` : ''}${method} ${safeUrl} returned ${status}${spec ? ` (${spec})` : ''}`;
-  return new RegistryError(code, message, { status, url: safeUrl, errors });
+  return new RegistryError(code, message, { status, url: safeUrl, errors, retryAfterMs });
 }
 
 // OpenSSL / Node codes for certificates the client does not trust, or TLS spoken to a non-TLS port.

@@ -4,9 +4,9 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { Agent, request } from './undici-core.js';
 import { AirlockError, ErrorCodes } from '../../errors.js';
-import { connectionError, isTlsError } from './errors.js';
+import { connectionError } from './errors.js';
 import { RegistryDefaults, type HostEndpoint, type RegistryOptions } from './options.js';
-import { isRetryableError, isRetryableStatus, parseRetryAfter, retryDelay, sleep, type RetryPolicy } from './retry.js';
+import { retryPolicy, type RetryPolicy } from '../../retry/index.js';
 import type { RequestStats } from './stats.js';
 
 /** One HTTP request. A Buffer/absent body can be replayed (retried); a stream cannot. */
@@ -58,12 +58,14 @@ export async function discard(res: HttpResponse): Promise<void> {
 /**
  * The HTTP layer for one registry host: a keep-alive undici Agent (per-origin pools of at
  * most `maxConnections` sockets, so redirects to other hosts get their own pool), the host's
- * TLS settings, request counting, and retries with backoff for replayable requests on
- * connection errors, 5xx and 429. Knows nothing about authentication.
+ * TLS settings, the run's abort signal and request counting. One call is one request:
+ * retrying is the caller's job (see `retrying`), once per operation. Knows nothing about
+ * authentication.
  */
 export class HostHttp {
   private agent: Agent | undefined;
   readonly policy: RetryPolicy;
+  readonly signal: AbortSignal | undefined;
   private readonly userAgent: string;
 
   constructor(
@@ -72,11 +74,12 @@ export class HostHttp {
     private readonly stats: RequestStats,
     private readonly globalStats?: RequestStats,
   ) {
-    this.policy = {
+    this.policy = retryPolicy({
       retries: options.retries ?? RegistryDefaults.retries,
       baseMs: options.retryBaseMs ?? RegistryDefaults.retryBaseMs,
       maxDelayMs: options.retryMaxDelayMs ?? RegistryDefaults.retryMaxDelayMs,
-    };
+    });
+    this.signal = options.signal;
     this.userAgent = options.userAgent ?? RegistryDefaults.userAgent;
   }
 
@@ -116,49 +119,41 @@ export class HostHttp {
     return this.agent;
   }
 
-  private count(token: boolean | undefined, retry: boolean): void {
+  private count(token: boolean | undefined): void {
     for (const s of this.globalStats ? [this.stats, this.globalStats] : [this.stats]) {
       s.requests++;
       if (token) s.tokenRequests++;
-      if (retry) s.retries++;
     }
   }
 
+  /** Counts one retry of an operation on this host (for the stats). */
+  countRetry(): void {
+    for (const s of this.globalStats ? [this.stats, this.globalStats] : [this.stats]) s.retries++;
+  }
+
   /**
-   * Sends a request. Replayable requests are retried on connection errors and on 5xx/429
-   * (honouring Retry-After); after the last retry the final response is returned as is
-   * (the caller maps its status), or REGISTRY_UNREACHABLE / TLS_CONFIG_INVALID is thrown
-   * when no response came. Streamed bodies are sent once.
+   * Sends one request and returns the response, whatever its status. When no response
+   * comes, throws TLS_CONFIG_INVALID for certificate problems, else REGISTRY_UNREACHABLE
+   * (`attempt` is the 0-based attempt number, for the message). An error of the request
+   * body (e.g. a digest check) is thrown as it is. The run's abort signal cancels it.
    */
-  async send(req: HttpRequest): Promise<HttpResponse> {
-    const replayable = req.body === undefined || req.body === null || Buffer.isBuffer(req.body);
+  async send(req: HttpRequest, attempt = 0): Promise<HttpResponse> {
     const dispatcher = this.dispatcher();
     const headers: Record<string, string> = { 'user-agent': this.userAgent, ...req.headers };
-    for (let attempt = 0; ; attempt++) {
-      this.count(req.token, attempt > 0);
-      let res: HttpResponse;
-      try {
-        res = await request(req.url, {
-          dispatcher,
-          method: req.method,
-          headers,
-          body: req.body ?? null,
-        });
-      } catch (err) {
-        // A failing request body (e.g. a digest check) is the caller's error, not the network's.
-        if (err instanceof AirlockError) throw err;
-        const canRetry = replayable && attempt < this.policy.retries && isRetryableError(err) && !isTlsError(err);
-        if (!canRetry) throw connectionError(this.endpoint.host, req.method, req.url, err, attempt + 1);
-        await sleep(retryDelay(attempt, this.policy));
-        continue;
-      }
-      if (replayable && isRetryableStatus(res.statusCode) && attempt < this.policy.retries) {
-        const wait = retryDelay(attempt, this.policy, parseRetryAfter(res.headers['retry-after']));
-        await discard(res);
-        await sleep(wait);
-        continue;
-      }
-      return res;
+    this.count(req.token);
+    try {
+      return await request(req.url, {
+        dispatcher,
+        method: req.method,
+        headers,
+        body: req.body ?? null,
+        ...(this.signal ? { signal: this.signal } : {}),
+      });
+    } catch (err) {
+      if (this.signal?.aborted) throw this.signal.reason;
+      // A failing request body (e.g. a digest check) is the caller's error, not the network's.
+      if (err instanceof AirlockError) throw err;
+      throw connectionError(this.endpoint.host, req.method, req.url, err, attempt + 1);
     }
   }
 

@@ -1,11 +1,10 @@
 export * from './options.js';
 export * from './challenge.js';
 export * from './scope.js';
-export * from './retry.js';
 export { redactUrl, parseSpecErrors } from './errors.js';
 export * from './stats.js';
 export * from './credentials/index.js';
 export * from './client.js';
 export * from './pool.js';
-export * from './source.js';
-export * from './sink.js';
+export * from './backend.js';
+export * from './transport.js';

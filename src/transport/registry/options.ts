@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOCKER_HUB, DOCKER_HUB_API } from '../../ref/reference.js';
+import { AirlockError, ErrorCodes } from '../../errors.js';
+import { DEFAULT_RETRY_POLICY } from '../../retry/index.js';
 
 /** Per-registry settings, keyed by `host[:port]` as it appears in image references. */
 export interface RegistryHostOptions {
@@ -43,13 +45,15 @@ export interface RegistryOptions {
   certsDirs?: string[];
   /** Environment used for credential lookup and credential helpers (default `process.env`). */
   env?: Record<string, string | undefined>;
+  /** Aborts every request and every retry wait of the run (Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 /** Defaults applied when an option is absent. */
 export const RegistryDefaults = {
-  retries: 4,
-  retryBaseMs: 250,
-  retryMaxDelayMs: 30_000,
+  retries: DEFAULT_RETRY_POLICY.retries,
+  retryBaseMs: DEFAULT_RETRY_POLICY.baseMs,
+  retryMaxDelayMs: DEFAULT_RETRY_POLICY.maxDelayMs,
   maxConnections: 8,
   userAgent: 'airlock/0.1',
 } as const;
@@ -80,6 +84,24 @@ export function isLoopbackHost(hostport: string): boolean {
   const { hostname } = splitHostPort(hostport.toLowerCase());
   if (hostname === 'localhost' || hostname === '::1' || hostname === '0:0:0:0:0:0:0:1') return true;
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/**
+ * `options` with `USER:PASSWORD` credentials for `host` (they win over every credential file).
+ * USAGE when `userPass` has no colon.
+ */
+export function withHostCredentials(options: RegistryOptions, host: string, userPass: string): RegistryOptions {
+  const i = userPass.indexOf(':');
+  if (i <= 0 || i === userPass.length - 1) throw new AirlockError(ErrorCodes.USAGE, `credentials for ${host} must be USER:PASSWORD`, { host });
+  const key = host.toLowerCase();
+  const hosts = { ...(options.hosts ?? {}) };
+  hosts[key] = {
+    ...hosts[key],
+    username: userPass.slice(0, i),
+    password: userPass.slice(i + 1),
+    ...(hosts[key]?.maxConnections === undefined && options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+  };
+  return { ...options, hosts };
 }
 
 /** Settings given for `host` (exact `host:port` key first, then the bare host name). */

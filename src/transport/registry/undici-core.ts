@@ -19,6 +19,8 @@ export interface CoreRequestOptions {
   method: Dispatcher.HttpMethod;
   headers: Record<string, string>;
   body: Dispatcher.DispatchOptions['body'];
+  /** Aborts the request (and its response body) when it fires. */
+  signal?: AbortSignal;
 }
 
 /** Sends one request to `url` through `opts.dispatcher`, as undici's `request(url, opts)` does. */
@@ -29,5 +31,6 @@ export function request(url: URL, opts: CoreRequestOptions): Promise<Dispatcher.
     method: opts.method,
     headers: opts.headers,
     body: opts.body,
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
 }

@@ -1,0 +1,3 @@
+export * from './policy.js';
+export * from './classify.js';
+export * from './retrying.js';
