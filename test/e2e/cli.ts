@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -42,6 +42,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   timeoutMs?: number;
+  /** Called with the child once spawned (to signal it, say). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** Creates a sandbox; call `remove()` when done. */
@@ -90,6 +92,7 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    opts.onSpawn?.(child);
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     let timedOut = false;

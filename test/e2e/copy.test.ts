@@ -207,3 +207,38 @@ describe('airlock copy --dry-run', () => {
     expect(await manifestStatus(B, 'e2e/dry', 't')).toBe(404);
   });
 });
+
+describe('airlock copy --format', () => {
+  it('writes an OCI index as a Docker manifest list (and back as OCI), blobs untouched; skopeo reads both', async () => {
+    const toDocker = await sb.run(['copy', '--json', '--format', 'v2s2', src('e2e/oci:t'), dst('converted/docker:t')]);
+    expect(toDocker.code, show(toDocker)).toBe(0);
+    const [d] = imageResults(toDocker.stdout);
+    expect(d).toMatchObject({ status: 'copied', sourceDigest: ociIndex.manifestDesc.digest });
+    expect(d.digest).not.toBe(ociIndex.manifestDesc.digest);
+    // Only manifests changed: every blob went over as it was.
+    expect(d.blobsSent).toBe(uniqueBlobs(ociIndex).size);
+    const vd = await validateRegistryImage({ url: B.url, repository: 'converted/docker', reference: 't', expectDigest: d.digest, checkDiffIds: true });
+    expect(vd.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
+    expect(new Set(vd.blobs.map((b) => b.digest))).toEqual(new Set(uniqueBlobs(ociIndex).keys()));
+    const list = JSON.parse((await skopeoManifestBytes(dockerRef(B, 'converted/docker:t'), sideFor(B))).toString()) as {
+      mediaType: string;
+      manifests: Array<{ mediaType: string; digest: string }>;
+    };
+    expect(list.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
+    expect(list.manifests.every((m) => m.mediaType === 'application/vnd.docker.distribution.manifest.v2+json')).toBe(true);
+
+    const back = await sb.run(['copy', '--json', '--format', 'oci', dst('converted/docker:t'), dst('converted/oci:t')]);
+    expect(back.code, show(back)).toBe(0);
+    const [o] = imageResults(back.stdout);
+    const vo = await validateRegistryImage({ url: B.url, repository: 'converted/oci', reference: 't', expectDigest: o.digest, checkDiffIds: true });
+    expect(vo.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    // Every layer was mounted from the other repository: nothing was sent again.
+    expect(o.blobsSent).toBe(0);
+  });
+
+  it('refuses an unknown format with exit 2', async () => {
+    const r = await sb.run(['copy', '--format', 'v1', src('e2e/oci:t'), dst('converted/bad:t')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('[USAGE]');
+  });
+});

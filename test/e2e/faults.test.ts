@@ -195,6 +195,55 @@ describe('faults at the destination', () => {
   });
 });
 
+describe('one retry policy: each operation is retried once, as --retries says, and Ctrl-C ends the wait', () => {
+  it('a blob GET that always answers 503 is sent exactly 1 + --retries times, then fails', async () => {
+    const p = await proxyFor(src);
+    const bad = layer(1);
+    p.addRule({ method: 'GET', path: blobPath(SRC_IMAGE, bad), status: 503, retryAfter: 0, times: Infinity });
+    for (const retries of [0, 3]) {
+      p.resetRequests();
+      const r = await copy(`${p.host}/${SRC_IMAGE}:v1`, `${dst.host}/always503/image:v1`, ['--retries', String(retries)]);
+      expect(r.code, show(r)).toBe(1);
+      expect(failureCode(r)).toBe('REGISTRY_ERROR');
+      expect(requestsTo(p, 'GET', blobPath(SRC_IMAGE, bad))).toHaveLength(1 + retries);
+    }
+    expect(await headManifestStatus(dst.url, 'always503/image', 'v1')).toBe(404);
+  });
+
+  it('a blob body that always breaks off is read exactly 1 + --retries times', async () => {
+    const p = await proxyFor(src);
+    const bad = layer(0);
+    p.addRule({ method: 'GET', path: blobPath(SRC_IMAGE, bad), drop: 50_000, times: Infinity });
+    const r = await copy(`${p.host}/${SRC_IMAGE}:v1`, `${dst.host}/alwaysdrop/image:v1`, ['--retries', '2']);
+    expect(r.code, show(r)).toBe(1);
+    expect(failureCode(r)).toBe('REGISTRY_UNREACHABLE');
+    expect(requestsTo(p, 'GET', blobPath(SRC_IMAGE, bad))).toHaveLength(3);
+    expect(retryEvents(r).map((e) => e.attempt)).toEqual([1, 2]);
+  });
+
+  it('Ctrl-C during a Retry-After wait exits 130 at once, without asking again', async () => {
+    const p = await proxyFor(src);
+    const bad = layer(1);
+    // Retry-After 30: a client that waited it out would ask a second time before exiting.
+    p.addRule({ method: 'GET', path: blobPath(SRC_IMAGE, bad), status: 429, retryAfter: 30, times: Infinity });
+    const r = await sb.run(['copy', '--json', `docker://${p.host}/${SRC_IMAGE}:v1`, `docker://${dst.host}/interrupted/image:v1`], {
+      timeoutMs: 20_000,
+      onSpawn: (child) => {
+        const poll = setInterval(() => {
+          if (requestsTo(p, 'GET', blobPath(SRC_IMAGE, bad)).length > 0) {
+            clearInterval(poll);
+            child.kill('SIGINT');
+          }
+        }, 20);
+        child.once('close', () => clearInterval(poll));
+      },
+    });
+    expect(r.code, show(r)).toBe(130);
+    expect(requestsTo(p, 'GET', blobPath(SRC_IMAGE, bad))).toHaveLength(1);
+    expect(await headManifestStatus(dst.url, 'interrupted/image', 'v1')).toBe(404);
+  });
+});
+
 describe('content that does not match its digest', () => {
   it('fails with DIGEST_MISMATCH and writes nothing unverified when a blob is corrupted on every read', async () => {
     const p = await proxyFor(src);

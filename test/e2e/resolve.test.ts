@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { makeImage, makeMultiArch, type FixtureImage } from '../helpers/fixtures.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { pushFixtureWithSkopeo } from '../helpers/skopeo.js';
 import { validateRegistryImage } from '../helpers/validate.js';
@@ -282,6 +283,35 @@ describe('airlock mirror LOCK | IMAGESET', () => {
     const again = await sb.run(['mirror', lockFile, '--json']);
     expect(again.code, show(again)).toBe(0);
     expect(again.stdout).toContain('"upToDate":3');
+  });
+
+  it('a lock already in place costs one request per image: the destination HEAD, nothing at the source', async () => {
+    const [PA, PB] = await Promise.all([startFaultProxy({ upstream: A.url }), startFaultProxy({ upstream: B.url })]);
+    try {
+      const set = await write(
+        'pinned.yaml',
+        `images:\n  ceph: ${PA.host}/ceph/ceph:v18\n  keystone: ${PA.host}/tripleo/openstack-keystone:1.2.3-4\n  arm: ${PA.host}/ceph/ceph:18\n` +
+          `rules:\n  - includes: [arm]\n    platforms: [linux/arm64]\n  - push_destination: ${PB.host}/pinned\n`,
+      );
+      await pushFixtureWithSkopeo(ceph, A, 'ceph/ceph:18');
+      const lock = join(work, 'pinned.lock.yaml');
+      const resolved = await sb.run(['resolve', set, '-o', lock]);
+      expect(resolved.code, show(resolved)).toBe(0);
+      const first = await sb.run(['mirror', lock, '--json']);
+      expect(first.code, show(first)).toBe(0);
+      expect(first.stdout).toContain('"copied":3');
+      PA.resetRequests();
+      PB.resetRequests();
+      const again = await sb.run(['mirror', lock, '--json']);
+      expect(again.code, show(again)).toBe(0);
+      expect(again.stdout).toContain('"upToDate":3');
+      expect(PA.requests).toEqual([]);
+      expect(PB.requests.map((q) => `${q.method} ${q.path}`).sort()).toEqual(
+        ['HEAD /v2/pinned/ceph/ceph/manifests/18', 'HEAD /v2/pinned/ceph/ceph/manifests/v18', 'HEAD /v2/pinned/tripleo/openstack-keystone/manifests/1.2.3-4'],
+      );
+    } finally {
+      await Promise.all([PA.stop(), PB.stop()]);
+    }
   });
 
   it('--only KEY copies one image; --to overrides the destination', async () => {

@@ -105,6 +105,32 @@ describe('registry -> store -> registry', () => {
     await validateRegistryImage({ url: B.url, repository: 'mirror/store/single', reference: '1', expectDigest: single.manifestDesc.digest, checkDiffIds: true });
   });
 
+  it('pins an image set from the store with no network (resolve --from store:), then mirrors the lock from it', async () => {
+    // Stored under a registry name that does not resolve: any network use would fail.
+    const offline = 'offline.invalid:5000';
+    for (const [repoRef, name] of [['store/multi:t', 'team/multi:t'], ['store/single:1', 'team/single:1']] as const) {
+      const c = await sb.run(['copy', `docker://${fullRef(repoRef)}`, `store:${offline}/${name}`]);
+      expect(c.code, show(c)).toBe(0);
+    }
+    const set = join(sb.dir, 'offline.yaml');
+    await writeFile(set, `images:\n  multi: ${offline}/team/multi:t\n  single: ${offline}/team/single:1\n`);
+    const lock = join(sb.dir, 'offline.lock.yaml');
+    const r = await sb.run(['resolve', set, '--from', 'store:', '-o', lock, '--retries', '0']);
+    expect(r.code, show(r)).toBe(0);
+    const text = await readFile(lock, 'utf8');
+    expect(text).toContain(`digest: ${multi.manifestDesc.digest}`);
+    expect(text).toContain(`digest: ${single.manifestDesc.digest}`);
+    const missing = join(sb.dir, 'missing.yaml');
+    await writeFile(missing, `images:\n  gone: ${offline}/team/gone:1\n`);
+    const m = await sb.run(['resolve', missing, '--from', 'store:', '--retries', '0']);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toContain('[IMAGE_NOT_FOUND]');
+
+    const mirrored = await sb.run(['mirror', lock, '--from', 'store:', '--to', `${B.host}/offline`]);
+    expect(mirrored.code, show(mirrored)).toBe(0);
+    await validateRegistryImage({ url: B.url, repository: 'offline/team/multi', reference: 't', expectDigest: multi.manifestDesc.digest });
+  });
+
   it('finds the store up to date on a second copy', async () => {
     const r = await sb.run(['copy', '--json', `docker://${fullRef('store/multi:t')}`, `store:${fullRef('store/multi:t')}`]);
     expect(r.code, show(r)).toBe(0);

@@ -66,6 +66,9 @@ it('keeps every entry when two processes update the same index.json at once', as
   const dir = path.join(tmp, 'layout');
   const children = [startChild(script, dir, 'a'), startChild(script, dir, 'b')];
   await Promise.all(children.map((c) => c.ready));
+  // This process has the index in memory before the others write...
+  const watcher = await OciLayout.open(dir);
+  expect(await watcher.findRef('b-7')).toBeNull();
   for (const c of children) c.go();
   await Promise.all(children.map((c) => c.done));
 
@@ -75,8 +78,9 @@ it('keeps every entry when two processes update the same index.json at once', as
   const expected = ['a', 'b'].flatMap((p) => Array.from({ length: 20 }, (_, i) => `${p}-${i}`)).sort();
   expect(names).toEqual(expected);
   for (const m of index.manifests) expect(m.annotations[Annotations.containerdName]).toBe(m.annotations[Annotations.refName]);
-  const layout = await OciLayout.open(dir);
-  expect((await layout.findRef('b-7'))?.digest).toBe(`sha256:${'b'.repeat(64)}`);
+  // ...and sees what they wrote on its next lookup.
+  expect((await watcher.findRef('b-7'))?.digest).toBe(`sha256:${'b'.repeat(64)}`);
+  expect((await watcher.listRefs()).map((r) => r.name).sort()).toEqual(expected);
   // No lock or temp file left behind.
   expect(await fs.readdir(path.join(dir, '.airlock'))).toEqual([]);
 });

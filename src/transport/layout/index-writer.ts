@@ -22,6 +22,8 @@ interface Pending {
 export class IndexWriter {
   private queue: Pending[] = [];
   private draining = false;
+  /** index.json writes so far (each may carry many changes). */
+  writes = 0;
 
   constructor(
     private readonly file: string,
@@ -72,6 +74,7 @@ export class IndexWriter {
       checkLayoutIndex(index, this.file);
       check();
       const identity = await writeFileAtomic(this.file, serialiseIndex(index), this.workDir);
+      this.writes++;
       this.refs.prime(identity, index);
       return { index, failed };
     });

@@ -227,6 +227,46 @@ describe('OciLayout', () => {
     expect(names).toEqual(Array.from({ length: 30 }, (_, i) => `tag-${i}`).sort());
   });
 
+  it('names many images at once in a few index.json writes, losing none', async () => {
+    const layout = await OciLayout.open(tmp, { create: true });
+    const { desc } = blob('batched');
+    await Promise.all(Array.from({ length: 200 }, (_, i) => layout.setRef(`img-${i}`, desc)));
+    expect((await layout.listRefs()).map((r) => r.name).sort()).toEqual(Array.from({ length: 200 }, (_, i) => `img-${i}`).sort());
+    // The first write goes out alone; everything queued meanwhile shares the next ones.
+    expect(layout.indexWrites).toBeGreaterThanOrEqual(1);
+    expect(layout.indexWrites).toBeLessThanOrEqual(5);
+    // A failing change is refused on its own; the others in its batch are written.
+    const results = await Promise.allSettled([
+      layout.setRef('first', desc),
+      layout.updateIndex(() => {
+        throw new Error('refused change');
+      }),
+      layout.setRef('after-failure', desc),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await layout.findRef('after-failure')).not.toBeNull();
+  });
+
+  it('answers lookups from memory while index.json is unchanged, and reads it again once it changes', async () => {
+    const layout = await OciLayout.open(tmp, { create: true });
+    await layout.setRef('xxxx', blob('a').desc);
+    const file = layout.indexPath;
+    const fixedTime = new Date('2026-01-01T00:00:00Z');
+    await fs.utimes(file, fixedTime, fixedTime);
+    expect(await layout.findRef('xxxx')).not.toBeNull();
+    // Rewrite the file in place (same inode), same length, same mtime: its identity is unchanged.
+    const text = await fs.readFile(file, 'utf8');
+    await fs.writeFile(file, text.replaceAll('"xxxx"', '"yyyy"'));
+    await fs.utimes(file, fixedTime, fixedTime);
+    expect(await layout.findRef('xxxx')).not.toBeNull();
+    expect(await layout.findRef('yyyy')).toBeNull();
+    // Any change to its identity (here the mtime) makes the next lookup read it again.
+    const later = new Date('2026-01-01T00:00:01Z');
+    await fs.utimes(file, later, later);
+    expect(await layout.findRef('xxxx')).toBeNull();
+    expect(await layout.findRef('yyyy')).not.toBeNull();
+  });
+
   it('lets several processes create the same layout without losing entries', async () => {
     const dir = path.join(tmp, 'racy');
     const layouts = await Promise.all(Array.from({ length: 5 }, () => OciLayout.open(dir, { create: true })));

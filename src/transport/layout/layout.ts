@@ -109,6 +109,11 @@ export class OciLayout {
     return path.join(this.workDir, 'index.lock');
   }
 
+  /** How many times this handle has written index.json (changes queued together share a write). */
+  get indexWrites(): number {
+    return this.writer.writes;
+  }
+
   /** Where the blob with this digest lives. Throws DIGEST_INVALID for a malformed digest. */
   blobPath(digest: Digest): string {
     return this.blobs.blobPath(digest);
