@@ -18,7 +18,8 @@ export interface CopyFlags extends RegistryFlags {
   blobJobs?: string;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
+/** Commander collector for repeatable options. */
+export const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** Adds platform, format, dry-run, JSON, store and registry flags to a command. */
 export function addCopyFlags(cmd: Command): Command {

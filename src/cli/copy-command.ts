@@ -1,16 +1,7 @@
 import { Command } from 'commander';
-import { parseLocation } from '../transport/location.js';
-import { credentialHost } from '../transport/open.js';
-import { addCopyFlags, contextOf, engineOptions, type CopyFlags } from './common-flags.js';
-import { registryOptions } from './registry-flags.js';
+import { addCopyFlags } from './common-flags.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
-import { runWithOutput } from './run-command.js';
-
-interface CopyCommandFlags extends CopyFlags {
-  srcCreds?: string;
-  destCreds?: string;
-  report?: string;
-}
+import { lazyAction } from './lazy.js';
 
 /** `airlock copy SRC DST`. */
 export function copyCommand(): Command {
@@ -32,22 +23,6 @@ Examples:
   airlock copy --format oci docker://src:5000/app:1 docker://dst:5000/app:1   # convert Docker v2s2 to OCI
 ${EXIT_CODES_HELP}`,
   );
-  cmd.action(async (src: string, dst: string, flags: CopyCommandFlags) => {
-    const source = parseLocation(src);
-    const destination = parseLocation(dst);
-    const creds: [string, string][] = [];
-    const srcHost = credentialHost(source);
-    const dstHost = credentialHost(destination);
-    if (flags.srcCreds && srcHost) creds.push([srcHost, flags.srcCreds]);
-    if (flags.destCreds && dstHost) creds.push([dstHost, flags.destCreds]);
-    const options = engineOptions(flags);
-    process.exitCode = await runWithOutput({
-      pairs: [{ source, destination }],
-      ctx: contextOf(flags, registryOptions(flags, creds)),
-      options: { ...options, jobs: 1 },
-      ...(flags.json ? { json: true } : {}),
-      ...(flags.report ? { reportFile: flags.report } : {}),
-    });
-  });
+  cmd.action(lazyAction(() => import('./copy-action.js')));
   return cmd;
 }

@@ -1,7 +1,5 @@
 import { Command } from 'commander';
-import { diffLocks, formatLockDiff, isEmptyDiff } from '../lock/diff.js';
-import { readLock } from '../lock/read.js';
-import { ExitCodes } from './exit-codes.js';
+import { lazyAction } from './lazy.js';
 
 /** `airlock diff OLD.lock NEW.lock`. */
 export function diffCommand(): Command {
@@ -22,10 +20,5 @@ Exit codes:
   1    they differ
   2    a file is not a valid lock [LOCK_INVALID]`,
     )
-    .action(async (oldFile: string, newFile: string) => {
-      const [a, b] = await Promise.all([readLock(oldFile), readLock(newFile)]);
-      const diff = diffLocks(a, b);
-      process.stdout.write(formatLockDiff(diff));
-      process.exitCode = isEmptyDiff(diff) ? ExitCodes.ok : ExitCodes.failed;
-    });
+    .action(lazyAction(() => import('./diff-action.js')));
 }

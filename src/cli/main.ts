@@ -1,46 +1,9 @@
 #!/usr/bin/env node
+import module from 'node:module';
 import v8 from 'node:v8';
-import { Command, CommanderError } from 'commander';
-import { toAirlockError } from '../errors.js';
-import { copyCommand } from './copy-command.js';
-import { diffCommand } from './diff-command.js';
-import { EXIT_CODES_HELP, exitCodeFor, ExitCodes } from './exit-codes.js';
-import { importCommand } from './import-command.js';
-import { mirrorCommand } from './mirror-command.js';
-import { renderCommand } from './render-command.js';
-import { resolveCommand } from './resolve-command.js';
 
-/** Builds the `airlock` command tree. */
-export function buildProgram(): Command {
-  const program = new Command('airlock')
-    .description('Get container images into air-gapped clouds, pinned by digest, and prove what runs.')
-    .version('0.1.0')
-    .showHelpAfterError()
-    .exitOverride()
-    .addHelpText('after', EXIT_CODES_HELP);
-  program.addCommand(copyCommand().exitOverride());
-  program.addCommand(mirrorCommand().exitOverride());
-  program.addCommand(resolveCommand().exitOverride());
-  program.addCommand(diffCommand().exitOverride());
-  program.addCommand(importCommand().exitOverride());
-  program.addCommand(renderCommand().exitOverride());
-  return program;
-}
-
-/** Runs the CLI with `argv` and returns the exit code; errors are printed with their stable code. */
-export async function main(argv: string[]): Promise<number> {
-  try {
-    await buildProgram().parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : ExitCodes.ok;
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      return err.exitCode === 0 ? ExitCodes.ok : ExitCodes.usage;
-    }
-    const e = toAirlockError(err);
-    process.stderr.write(`airlock: error [${e.code}]: ${e.message}\n`);
-    return exitCodeFor(e.code);
-  }
-}
+// Node 22.1+ keeps compiled code between runs: a later start skips most of the parsing.
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 // undici parses HTTP with a WebAssembly module. By default V8 re-compiles it with TurboFan in
 // the background and the process then waits ~0.2 s at exit for that to finish; the baseline
@@ -55,6 +18,6 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-main(process.argv).then((code) => {
-  process.exitCode = code;
-});
+// Everything else loads after the compile cache is on; each command then loads only what it needs.
+const { main } = await import('./program.js');
+process.exitCode = await main(process.argv);

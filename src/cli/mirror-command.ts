@@ -1,23 +1,7 @@
 import { Command } from 'commander';
-import { planMirrorInput, mirrorRegistryOptions, readMirrorInput } from '../mirror/input.js';
-import type { MirrorPair } from '../mirror/plan.js';
-import { parseNamespace } from '../transport/location.js';
-import { addCopyFlags, contextOf, engineOptions, type CopyFlags } from './common-flags.js';
+import { addCopyFlags, collect } from './common-flags.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
-import { positiveInt, registryOptions } from './registry-flags.js';
-import { collectSet, parseSetFlags, progressPrinter } from './resolve-run.js';
-import { runWithOutput } from './run-command.js';
-
-interface MirrorFlags extends CopyFlags {
-  to?: string;
-  from?: string;
-  only?: string;
-  keepGoing?: boolean;
-  report?: string;
-  jobs?: string;
-  destCreds?: string;
-  set: string[];
-}
+import { lazyAction } from './lazy.js';
 
 /** `airlock mirror LIST|LOCK|IMAGESET [--to REGISTRY[/PREFIX]]`. */
 export function mirrorCommand(): Command {
@@ -35,7 +19,7 @@ export function mirrorCommand(): Command {
     .option('--report <file>', 'write a JSON report: every image, its digest, bytes sent, mounted, skipped, failed')
     .option('--jobs <n>', 'images copied at once', '4')
     .option('--dest-creds <user:password>', 'credentials for the destination registry (with --to REGISTRY)')
-    .option('--set <name=value>', 'image set only: set a template parameter before resolving (repeatable)', collectSet, []);
+    .option('--set <name=value>', 'image set only: set a template parameter before resolving (repeatable)', collect, []);
   addCopyFlags(cmd);
   cmd.addHelpText(
     'after',
@@ -54,35 +38,6 @@ Examples:
   airlock mirror images.txt --from oci:./bundle --to store:
 ${EXIT_CODES_HELP}`,
   );
-  cmd.action(async (file: string, flags: MirrorFlags) => {
-    const to = flags.to ? parseNamespace(flags.to) : undefined;
-    const from = flags.from ? parseNamespace(flags.from) : undefined;
-    const input = await readMirrorInput(file);
-    const ctx = contextOf(flags, mirrorRegistryOptions(registryOptions(flags), input, { to, creds: flags.destCreds }));
-    const progress = input.kind === 'imageset' ? progressPrinter() : undefined;
-    let pairs: MirrorPair[];
-    try {
-      pairs = await planMirrorInput(input, {
-        ctx,
-        to,
-        from,
-        only: flags.only,
-        overrides: parseSetFlags(flags.set),
-        ...(progress ? { onResolveProgress: progress.onProgress } : {}),
-      });
-      progress?.finish(true);
-    } catch (err) {
-      progress?.finish(false);
-      await ctx.close();
-      throw err;
-    }
-    process.exitCode = await runWithOutput({
-      pairs,
-      ctx,
-      options: { ...engineOptions(flags), jobs: positiveInt('--jobs', flags.jobs, 4) || 1, keepGoing: Boolean(flags.keepGoing) },
-      ...(flags.json ? { json: true } : {}),
-      ...(flags.report ? { reportFile: flags.report } : {}),
-    });
-  });
+  cmd.action(lazyAction(() => import('./mirror-action.js')));
   return cmd;
 }

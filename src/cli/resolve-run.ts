@@ -5,8 +5,6 @@ import { resolveImageSet, type ResolveImageSetOptions } from '../resolve/imagese
 import type { ResolveProgress } from '../resolve/resolver.js';
 import { formatDuration } from './format.js';
 
-/** Commander collector for repeatable `--set name=value`. */
-export const collectSet = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** Parses `--set name=value` flags: `true` / `false` become booleans (image switches), the rest stays text. */
 export function parseSetFlags(pairs: readonly string[]): Record<string, ParamValue> {

@@ -1,52 +1,58 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { z } from 'zod';
+// The small build of zod: reading a lock is on the path of every `mirror LOCK`, which
+// should not pay for loading zod's full API. English messages, as full zod gives.
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { parseReference } from '../ref/reference.js';
 import { LOCK_VERSION, type LockFile } from './types.js';
 
+z.config(en());
+
 const digest = z.custom<Digest>((v) => typeof v === 'string' && isDigest(v), {
   message: 'not a valid digest (sha256:<64 hex>)',
 });
-const size = z.number().int().nonnegative();
+const count = () => z.int().check(z.minimum(0));
+const text = () => z.string().check(z.minLength(1));
 
 const platformSchema = z.object({
-  platform: z.string().min(1),
+  platform: text(),
   digest,
-  size,
-  mediaType: z.string().min(1),
+  size: count(),
+  mediaType: text(),
 });
 
 const originSchema = z.object({
   template: z.string(),
-  rules: z.array(z.object({ index: z.number().int().nonnegative(), name: z.string().optional() })).optional(),
-  tag_from_label: z
-    .object({
-      template: z.string().min(1),
-      from_tag: z.string().min(1),
+  rules: z.optional(z.array(z.object({ index: count(), name: z.optional(z.string()) }))),
+  tag_from_label: z.optional(
+    z.object({
+      template: text(),
+      from_tag: text(),
       labels: z.record(z.string(), z.string()),
-      rule: z.number().int().nonnegative().optional(),
-    })
-    .optional(),
+      rule: z.optional(count()),
+    }),
+  ),
 });
 
 const imageSchema = z.object({
-  source: z.string().min(1),
-  tag: z.string().min(1).optional(),
+  source: text(),
+  tag: z.optional(text()),
   digest,
-  mediaType: z.string().min(1),
-  size,
-  platforms: z.array(platformSchema).optional(),
-  keep_platforms: z.array(z.string().min(1)).optional(),
-  filtered_digest: digest.optional(),
-  destination: z.string().min(1).optional(),
+  mediaType: text(),
+  size: count(),
+  platforms: z.optional(z.array(platformSchema)),
+  keep_platforms: z.optional(z.array(text())),
+  filtered_digest: z.optional(digest),
+  destination: z.optional(text()),
   origin: originSchema,
 });
 
 const lockSchema = z.object({
   version: z.literal(LOCK_VERSION),
-  images: z.record(z.string().min(1), imageSchema),
+  images: z.record(text(), imageSchema),
 });
 
 /** Parses and validates a lock file's text; `file` is only used in messages. Throws LOCK_INVALID with `file:line`. */

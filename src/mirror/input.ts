@@ -1,12 +1,11 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
-import { parseImageSet } from '../imageset/load.js';
 import type { ImageSet, ParamValue } from '../imageset/types.js';
-import { mirrorInputKind, type MirrorInputKind } from '../lock/detect.js';
+import type { MirrorInputKind } from '../lock/detect.js';
 import { planLockMirror } from '../lock/mirror.js';
-import { parseLock } from '../lock/read.js';
 import type { LockFile } from '../lock/types.js';
-import { resolveImageSet, withImageSetCredentials } from '../resolve/imageset.js';
-import { DEFAULT_RESOLVE_CONCURRENCY, type ResolveProgress } from '../resolve/resolver.js';
+import { withImageSetCredentials } from '../resolve/credentials.js';
+import { DEFAULT_RESOLVE_CONCURRENCY } from '../resolve/defaults.js';
+import type { ResolveProgress } from '../resolve/resolver.js';
 import type { TransportContext } from '../transport/context.js';
 import { credentialHost } from '../transport/open.js';
 import { withHostCredentials, type RegistryOptions } from '../transport/registry/options.js';
@@ -27,10 +26,11 @@ export type MirrorInput =
  */
 export async function readMirrorInput(file: string): Promise<MirrorInput> {
   const text = await readInputText(file);
-  const kind: MirrorInputKind = mirrorInputKind(file, text);
+  // Only YAML inputs (locks, image sets) need the YAML parser and schemas: a list mirror never loads them.
+  const kind: MirrorInputKind = /\.ya?ml$/i.test(file) ? (await import('../lock/detect.js')).mirrorInputKind(file, text) : 'list';
   if (kind === 'list') return { kind, file, entries: parseList(text, file) };
-  if (kind === 'lock') return { kind, file, lock: parseLock(text, file) };
-  return { kind, file, set: parseImageSet(text, file) };
+  if (kind === 'lock') return { kind, file, lock: (await import('../lock/read.js')).parseLock(text, file) };
+  return { kind, file, set: (await import('../imageset/load.js')).parseImageSet(text, file) };
 }
 
 /**
@@ -78,7 +78,7 @@ export async function planMirrorInput(input: MirrorInput, opts: MirrorPlanOption
   const lock =
     input.kind === 'lock'
       ? input.lock
-      : await resolveImageSet(input.set, {
+      : await (await import('../resolve/imageset.js')).resolveImageSet(input.set, {
           ctx: opts.ctx,
           ...(opts.from ? { from: opts.from } : {}),
           overrides: opts.overrides ?? {},

@@ -10,10 +10,9 @@ import type { RenderOptions, RenderOutput, Renderer } from './types.js';
 
 export type { RenderOptions, RenderOutput, Renderer } from './types.js';
 
-/** Every output format `airlock render --format` knows. */
-export const RENDER_FORMATS = ['atmosphere', 'containerd', 'helm', 'kubespray', 'list', 'tripleo'] as const;
-/** One of RENDER_FORMATS. */
-export type RenderFormat = (typeof RENDER_FORMATS)[number];
+import { RENDER_FORMATS, type RenderFormat } from './formats.js';
+
+export { RENDER_FORMATS, type RenderFormat } from './formats.js';
 
 /** The renderer of each format. */
 export const renderers: Record<RenderFormat, Renderer> = {

@@ -1,9 +1,7 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
-import { registryCredentials } from '../imageset/credentials.js';
 import { planImageSet } from '../imageset/rules.js';
 import type { ImageSet, ParamValue } from '../imageset/types.js';
 import type { LockFile } from '../lock/types.js';
-import type { RegistryOptions } from '../transport/registry/options.js';
 import { ruleNames } from './image.js';
 import { resolvePlan, type ResolveOptions } from './resolver.js';
 
@@ -29,22 +27,4 @@ export function resolveImageSet(set: ImageSet, opts: ResolveImageSetOptions): Pr
   return resolvePlan(planned, { ...opts, rules: ruleNames(set) });
 }
 
-/**
- * `base` with the image set's `credentials` added per registry host. Credentials already
- * in `base` for a host (e.g. `--creds`) win; other host settings are kept. Throws
- * CREDENTIALS_INVALID when a variable or file the set names is missing.
- */
-export function withImageSetCredentials(
-  base: RegistryOptions,
-  set: Pick<ImageSet, 'credentials' | 'file'>,
-  env: Record<string, string | undefined> = process.env,
-): RegistryOptions {
-  const creds = registryCredentials(set, env);
-  if (Object.keys(creds).length === 0) return base;
-  const hosts = { ...(base.hosts ?? {}) };
-  for (const [host, c] of Object.entries(creds)) {
-    const existing = hosts[host] ?? {};
-    hosts[host] = existing.username !== undefined ? existing : { ...existing, username: c.username, password: c.password };
-  }
-  return { ...base, hosts };
-}
+export { withImageSetCredentials } from './credentials.js';

@@ -11,8 +11,9 @@ import { dockerLocation } from '../transport/registry/transport.js';
 import type { Location } from '../transport/types.js';
 import { resolveImage, type ImageReadAccess } from './image.js';
 
-/** Images resolved at once unless told otherwise. */
-export const DEFAULT_RESOLVE_CONCURRENCY = 16;
+import { DEFAULT_RESOLVE_CONCURRENCY } from './defaults.js';
+
+export { DEFAULT_RESOLVE_CONCURRENCY } from './defaults.js';
 
 /** One image that could not be resolved. */
 export interface ResolveFailure {

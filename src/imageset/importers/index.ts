@@ -12,9 +12,9 @@ export { normaliseKey, KeyAllocator } from './keys.js';
 export { stringifyImageSet } from './output.js';
 export { readImportInputs, type ImportInput } from './source.js';
 
-/** The formats `airlock import` reads. */
-export const IMPORT_FORMATS = ['kubespray', 'atmosphere', 'kubernetes'] as const;
-export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+import { IMPORT_FORMATS, type ImportFormat } from './formats.js';
+
+export { IMPORT_FORMATS, type ImportFormat } from './formats.js';
 
 const IMPORTERS: Record<ImportFormat, (inputs: ImportInput[]) => ImageSet> = {
   kubespray: importKubespray,

@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { toAirlockError } from '../errors.js';
+import { copyCommand } from './copy-command.js';
+import { diffCommand } from './diff-command.js';
+import { EXIT_CODES_HELP, exitCodeFor, ExitCodes } from './exit-codes.js';
+import { importCommand } from './import-command.js';
+import { mirrorCommand } from './mirror-command.js';
+import { renderCommand } from './render-command.js';
+import { resolveCommand } from './resolve-command.js';
+
+/** Builds the `airlock` command tree. */
+export function buildProgram(): Command {
+  const program = new Command('airlock')
+    .description('Get container images into air-gapped clouds, pinned by digest, and prove what runs.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride()
+    .addHelpText('after', EXIT_CODES_HELP);
+  program.addCommand(copyCommand().exitOverride());
+  program.addCommand(mirrorCommand().exitOverride());
+  program.addCommand(resolveCommand().exitOverride());
+  program.addCommand(diffCommand().exitOverride());
+  program.addCommand(importCommand().exitOverride());
+  program.addCommand(renderCommand().exitOverride());
+  return program;
+}
+
+/** Runs the CLI with `argv` and returns the exit code; errors are printed with their stable code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCodes.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? ExitCodes.ok : ExitCodes.usage;
+    }
+    const e = toAirlockError(err);
+    process.stderr.write(`airlock: error [${e.code}]: ${e.message}\n`);
+    return exitCodeFor(e.code);
+  }
+}
+

@@ -1,0 +1,58 @@
+import { AirlockError, ErrorCodes } from '../errors.js';
+import { loadImageSet } from '../imageset/load.js';
+import { checkLock, staleMessage } from '../lock/check.js';
+import { formatLockDiff } from '../lock/diff.js';
+import { formatLock, writeLock } from '../lock/write.js';
+import { withImageSetCredentials } from '../resolve/imageset.js';
+import { DEFAULT_RESOLVE_CONCURRENCY } from '../resolve/resolver.js';
+import { parseNamespace } from '../transport/location.js';
+import { contextOf } from './common-flags.js';
+import { positiveInt, registryOptions, type RegistryFlags } from './registry-flags.js';
+import { parseSetFlags, resolveWithProgress } from './resolve-run.js';
+
+/** Flags of `airlock resolve`. */
+export interface ResolveFlags extends RegistryFlags {
+  output?: string;
+  from?: string;
+  store?: string;
+  set: string[];
+  jobs?: string;
+  check?: boolean;
+}
+
+/** `airlock resolve IMAGES.yaml [-o LOCK] [--check]`. */
+export async function run(file: string, flags: ResolveFlags): Promise<void> {
+  if (flags.check && !flags.output) throw new AirlockError(ErrorCodes.USAGE, '--check compares with the lock named by --output');
+  const from = flags.from ? parseNamespace(flags.from) : undefined;
+  const set = await loadImageSet(file);
+  const overrides = parseSetFlags(flags.set);
+  const ctx = contextOf(flags, withImageSetCredentials(registryOptions(flags), set));
+  let lock;
+  try {
+    lock = await resolveWithProgress(set, {
+      ctx,
+      overrides,
+      concurrency: positiveInt('--jobs', flags.jobs, DEFAULT_RESOLVE_CONCURRENCY) || 1,
+      ...(from ? { from } : {}),
+    });
+  } finally {
+    await ctx.close();
+  }
+  if (flags.check) {
+    const result = await checkLock(flags.output!, lock);
+    if (result.upToDate) {
+      process.stderr.write(`${flags.output} is up to date\n`);
+      return;
+    }
+    process.stdout.write(formatLockDiff(result.diff));
+    throw new AirlockError(ErrorCodes.LOCK_STALE, staleMessage(flags.output!, result, `airlock resolve ${file} -o ${flags.output}`), {
+      file: flags.output,
+    });
+  }
+  if (flags.output) {
+    await writeLock(flags.output, lock);
+    process.stderr.write(`wrote ${flags.output}\n`);
+  } else {
+    process.stdout.write(formatLock(lock));
+  }
+}

@@ -1,0 +1,2 @@
+/** Images resolved at once unless told otherwise. */
+export const DEFAULT_RESOLVE_CONCURRENCY = 16;
