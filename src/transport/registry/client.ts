@@ -132,6 +132,11 @@ export class RegistryClient {
     throw responseError(method, url, res.statusCode, body, what, undefined, parseRetryAfter(res.headers['retry-after']));
   }
 
+  /** One manifest request: the full Accept list, redirects followed. */
+  private manifestCall(method: 'HEAD' | 'GET', url: URL, repository: string, access: Access, what: string, attempt: number) {
+    return this.call({ method, url, headers: { accept: ACCEPT }, scopes: [repositoryScope(repository, access)], follow: true, what, attempt });
+  }
+
   /** GET /v2/: checks the registry answers and the credentials (if any) work. */
   async ping(): Promise<void> {
     const url = this.url('');
@@ -152,15 +157,7 @@ export class RegistryClient {
     const url = this.url(`${repository}/manifests/${reference}`);
     const what = `manifest ${this.host}/${repository}:${reference}`;
     const answer = await this.op(async (attempt): Promise<Descriptor | null | 'get'> => {
-      const { res } = await this.call({
-        method: 'HEAD',
-        url,
-        headers: { accept: ACCEPT },
-        scopes: [repositoryScope(repository, access)],
-        follow: true,
-        what,
-        attempt,
-      });
+      const { res } = await this.manifestCall('HEAD', url, repository, access, what, attempt);
       if (res.statusCode === 404) {
         await discard(res);
         return null;
@@ -204,15 +201,7 @@ export class RegistryClient {
     const what = `manifest ${this.host}/${repository}:${reference}`;
     const expected = expectedDigest ?? (isDigest(reference) ? reference : undefined);
     return this.op(async (attempt) => {
-      const { res } = await this.call({
-        method: 'GET',
-        url,
-        headers: { accept: ACCEPT },
-        scopes: [repositoryScope(repository, access)],
-        follow: true,
-        what,
-        attempt,
-      });
+      const { res } = await this.manifestCall('GET', url, repository, access, what, attempt);
       if (res.statusCode !== 200) return this.fail('GET', url, res, what);
       let bytes: Buffer;
       try {
