@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --size small|full] [--runs N]`: airlock mirror against skopeo sync,
- * registry to registry over plain HTTP on loopback, in three cases (cold, no-op,
- * incremental), alternating the tools. See bench/README.md.
+ * `npm run bench:mirror [-- --size small|full] [--runs N]`: airlock mirror against skopeo
+ * sync and a parallel skopeo copy loop, registry to registry over plain HTTP on loopback, in
+ * three cases (cold, no-op, incremental; no-op also from a lock), alternating the tools. See
+ * bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
 import { access, mkdir, writeFile } from 'node:fs/promises';
@@ -17,7 +18,8 @@ import { makeSandbox, measure, type Sandbox } from './measure.js';
 import { planFor, SIZES, type SizeName } from './plan.js';
 import { machineCpuSeconds, startBenchRegistry, type BenchRegistry } from './registry.js';
 import { CASES, goals, median, renderTable, summarise, type CaseName, type RunRecord } from './report.js';
-import { runTool, TOOLS, type ToolName } from './tools.js';
+import { writeMirrorLock } from './mirror-lock.js';
+import { isSkopeo, runTool, TOOLS, type ToolName } from './tools.js';
 import { checkTags, sampleOf, validateSample } from './verify.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -49,7 +51,7 @@ function options(): Options {
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--size small|full] [--runs N] [--tools skopeo,airlock]\n');
+    process.stdout.write(`usage: npm run bench:mirror -- [--size small|full] [--runs N] [--tools ${TOOLS.join(',')}]\n`);
     process.exit(0);
   }
   const size = values.size as SizeName;
@@ -110,6 +112,7 @@ function newBytes(ds: Dataset, image: DatasetImage): number {
 interface Bench {
   ds: Dataset;
   source: BenchRegistry;
+  /** Each tool's own target; airlock-lock uses airlock's. */
   targets: Partial<Record<ToolName, BenchRegistry>>;
   sandbox: Sandbox;
   runDir: string;
@@ -126,8 +129,9 @@ async function timedRun(
   images: DatasetImage[],
   bytesToCopy: number,
   sample: DatasetImage[],
+  lock?: { file: string; problems: string[] },
 ): Promise<void> {
-  const target = b.targets[tool]!;
+  const target = targetOf(b, tool);
   const workDir = join(b.runDir, `${round + 1}-${c}-${tool}`);
   await mkdir(workDir, { recursive: true });
   // Flush dirty pages left by the previous step, so its writeback is not billed to this run.
@@ -146,6 +150,7 @@ async function timedRun(
     logBase: join(workDir, tool),
     sandbox: b.sandbox,
     airlockMain: AIRLOCK_MAIN,
+    ...(lock ? { lockFile: lock.file } : {}),
   });
   const source = await b.source.requestsSince(srcMark);
   const dest = await target.requestsSince(dstMark);
@@ -155,7 +160,8 @@ async function timedRun(
   const otherCpuS = Math.max(0, machine1.busy - machine0.busy - run.userS - run.sysS - registryCpuS.source - registryCpuS.target);
   const stealS = machine1.steal - machine0.steal;
   // Everything below is outside the measurement: requests are counted already.
-  const problems: string[] = [];
+  // A wrong lock (checked when it was written) fails the run that mirrors it.
+  const problems: string[] = [...(lock?.problems ?? [])];
   if (run.exitCode !== 0) problems.push(`exit code ${run.exitCode} (see ${workDir})`);
   problems.push(...(await checkTags(target.url, PREFIX, images)));
   if (problems.length === 0 && sample.length > 0) problems.push(...(await validateSample(target.url, PREFIX, sample)));
@@ -183,7 +189,7 @@ async function timedRun(
   };
   b.records.push(rec);
   log(
-    `${c.padEnd(11)} ${round + 1}/${b.rounds} ${tool.padEnd(7)} wall ${rec.wallS.toFixed(2)} s, CPU ${rec.cpuS.toFixed(2)} s, ` +
+    `${c.padEnd(11)} ${round + 1}/${b.rounds} ${tool.padEnd(12)} wall ${rec.wallS.toFixed(2)} s, CPU ${rec.cpuS.toFixed(2)} s, ` +
       `RSS ${(rec.peakRssBytes / 1e6).toFixed(0)} MB, ${rec.requests.total} requests (${source.total} source, ${dest.total} target), ` +
       `registries' CPU ${(registryCpuS.source + registryCpuS.target).toFixed(2)} s, others' CPU ${otherCpuS.toFixed(2)} s` +
       (rec.ok ? `, verified${sample.length ? ` (+${sample.length} re-downloaded)` : ''}` : ` FAILED: ${problems.slice(0, 5).join('; ')}`),
@@ -199,7 +205,8 @@ async function startFloor(tools: ToolName[], sandbox: Sandbox, dir: string): Pro
     // Bare Node.js: the part of airlock's start that is the runtime, not airlock.
     node: [process.execPath, ['-e', '0']],
   };
-  for (const tool of [...tools, ...(tools.includes('airlock') ? ['node'] : [])]) {
+  const which = [...(tools.some(isSkopeo) ? ['skopeo'] : []), ...(tools.includes('airlock') ? ['airlock', 'node'] : [])];
+  for (const tool of which) {
     const [cmd, args] = commands[tool]!;
     const runs = [];
     for (let i = 0; i < 3; i++) runs.push(await measure(cmd, args, sandbox.env, join(dir, `start-${tool}-${i}`)));
@@ -210,6 +217,27 @@ async function startFloor(tools: ToolName[], sandbox: Sandbox, dir: string): Pro
     };
   }
   return out;
+}
+
+function targetOf(b: Bench, tool: ToolName): BenchRegistry {
+  return b.targets[tool === 'airlock-lock' ? 'airlock' : tool]!;
+}
+
+/** This round's lock (destinations on airlock's current target), resolved and checked outside the timing. */
+async function lockFor(b: Bench, round: number): Promise<{ file: string; problems: string[] }> {
+  const workDir = join(b.runDir, `${round + 1}-lock`);
+  await mkdir(workDir, { recursive: true });
+  const lock = await writeMirrorLock({
+    images: b.ds.images,
+    source: b.source,
+    target: targetOf(b, 'airlock-lock'),
+    prefix: PREFIX,
+    workDir,
+    sandbox: b.sandbox,
+    airlockMain: AIRLOCK_MAIN,
+  });
+  if (lock.problems.length > 0) log(`lock of round ${round + 1} is wrong: ${lock.problems.slice(0, 3).join('; ')}`);
+  return lock;
 }
 
 async function newTarget(b: Bench, tool: ToolName): Promise<void> {
@@ -264,8 +292,11 @@ async function main(): Promise<void> {
         await newTarget(b, tool);
         await timedRun(b, 'cold', tool, round, pos, ds.images, ds.uniqueBytes, sampleOf(ds.images, round));
       }
-      for (const [pos, tool] of order.entries()) {
-        await timedRun(b, 'no-op', tool, round, pos, ds.images, 0, []);
+      // The lock case mirrors right after the list case, to the target airlock filled.
+      const noOpOrder = order.flatMap((t): ToolName[] => (t === 'airlock' ? ['airlock', 'airlock-lock'] : [t]));
+      for (const [pos, tool] of noOpOrder.entries()) {
+        const lock = tool === 'airlock-lock' ? await lockFor(b, round) : undefined;
+        await timedRun(b, 'no-op', tool, round, pos, ds.images, 0, [], lock);
       }
       const inc = incrementals[round]!;
       await seed(source, [inc]);
@@ -315,7 +346,7 @@ async function main(): Promise<void> {
     await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
 
     process.stdout.write(
-      `\nairlock mirror vs skopeo sync: ${opts.size} set, ${repos} repos, ${ds.images.length} tags (${multi} multi-arch), ` +
+      `\nairlock mirror vs skopeo sync and skopeo copy (xargs -P 4): ${opts.size} set, ${repos} repos, ${ds.images.length} tags (${multi} multi-arch), ` +
         `${(ds.uniqueBytes / GiB).toFixed(2)} GiB; medians of ${opts.runs} runs\n\n`,
     );
     process.stdout.write(`${renderTable(summary, goalList)}\n\n`);

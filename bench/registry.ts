@@ -121,15 +121,29 @@ async function killChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+export interface StartOptions {
+  /**
+   * Fills the storage root (Distribution's filesystem `rootdirectory`) before the registry
+   * starts, e.g. by writing its storage layout directly (bench/distribution-storage.ts).
+   */
+  seed?: (rootDirectory: string) => Promise<void>;
+}
+
 /**
  * Starts `docker-registry serve` on a free loopback port with fresh storage under the
  * system temp dir and its access log on. `label` only names the temp dir.
  */
-export async function startBenchRegistry(label: string): Promise<BenchRegistry> {
+export async function startBenchRegistry(label: string, opts: StartOptions = {}): Promise<BenchRegistry> {
   const root = await mkdtemp(join(tmpdir(), `airlock-bench-${label}-`));
   const dataDir = join(root, 'data');
   const logFile = join(root, 'registry.log');
   await mkdir(dataDir);
+  try {
+    await opts.seed?.(dataDir);
+  } catch (err) {
+    await rm(root, { recursive: true, force: true });
+    throw err;
+  }
   for (let attempt = 1; ; attempt++) {
     const host = `127.0.0.1:${await freePort()}`;
     const url = `http://${host}`;

@@ -2,7 +2,7 @@
  * Medians, ratios and goals of a benchmark run, and the table printed at the end.
  */
 import type { RequestCounts } from './registry.js';
-import type { ToolName } from './tools.js';
+import { ALL_TOOLS, isSkopeo, TOOL_LABEL, type ToolName } from './tools.js';
 
 export type CaseName = 'cold' | 'no-op' | 'incremental';
 export const CASES: readonly CaseName[] = ['cold', 'no-op', 'incremental'];
@@ -52,6 +52,10 @@ export interface CaseSummary {
   maxPeakRssBytes?: number;
   requests?: number;
   requestsPerTag?: number;
+  /** Requests per tag other than `GET /v2/` pings (one per registry and process, whatever the work). */
+  requestsPerTagNoPing?: number;
+  /** Pings (`GET /v2/`) per run. */
+  pings?: number;
   /** Source + target registry CPU seconds. */
   registryCpuS?: number;
 }
@@ -73,12 +77,16 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+function pingsOf(r: RunRecord): number {
+  return (r.requests.source.byKind['GET ping'] ?? 0) + (r.requests.target.byKind['GET ping'] ?? 0);
+}
+
 /** Per case, per tool: medians over the runs that succeeded. */
 export function summarise(runs: RunRecord[]): Record<CaseName, Partial<Record<ToolName, CaseSummary>>> {
   const out = {} as Record<CaseName, Partial<Record<ToolName, CaseSummary>>>;
   for (const c of CASES) {
     out[c] = {};
-    for (const tool of ['skopeo', 'airlock'] as const) {
+    for (const tool of ALL_TOOLS) {
       const all = runs.filter((r) => r.case === c && r.tool === tool);
       if (all.length === 0) continue;
       const ok = all.filter((r) => r.ok);
@@ -90,6 +98,8 @@ export function summarise(runs: RunRecord[]): Record<CaseName, Partial<Record<To
         s.peakRssBytes = median(ok.map((r) => r.peakRssBytes));
         s.requests = median(ok.map((r) => r.requests.total));
         s.requestsPerTag = median(ok.map((r) => r.requests.total / r.tags));
+        s.requestsPerTagNoPing = median(ok.map((r) => (r.requests.total - pingsOf(r)) / r.tags));
+        s.pings = median(ok.map(pingsOf));
         s.registryCpuS = median(ok.map((r) => r.registryCpuS.source + r.registryCpuS.target));
       }
       out[c][tool] = s;
@@ -98,48 +108,64 @@ export function summarise(runs: RunRecord[]): Record<CaseName, Partial<Record<To
   return out;
 }
 
-/** airlock / skopeo median wall time for a case, when both have successful runs. */
-export function wallRatio(s: Partial<Record<ToolName, CaseSummary>>): number | undefined {
-  const a = s.airlock?.wallS;
-  const k = s.skopeo?.wallS;
-  return a !== undefined && k !== undefined && k > 0 ? a / k : undefined;
+/** `a` / `b` median wall time for a case, when both have successful runs. */
+export function wallRatio(s: Partial<Record<ToolName, CaseSummary>>, a: ToolName, b: ToolName): number | undefined {
+  const x = s[a]?.wallS;
+  const y = s[b]?.wallS;
+  return x !== undefined && y !== undefined && y > 0 ? x / y : undefined;
 }
 
-/** The issue's goals, judged on the summaries (a case where airlock failed is a miss). */
+/** Client CPU seconds per GiB copied in the cold case. */
+const CPU_PER_GIB_LIMIT = 2.5;
+
+/** The goals, judged on the summaries (a case where airlock failed is a miss). */
 export function goals(summary: ReturnType<typeof summarise>): Goal[] {
-  const ratioGoal = (c: CaseName, limit: number): Goal => {
-    const r = wallRatio(summary[c]);
+  const ratioGoal = (c: CaseName, baseline: ToolName, limit: number): Goal | undefined => {
+    if (!summary[c].airlock || !summary[c][baseline]) return undefined;
+    const r = wallRatio(summary[c], 'airlock', baseline);
     const failed = (summary[c].airlock?.failed ?? 0) > 0;
     return {
-      name: `${c} wall time vs skopeo`,
+      name: `${c} wall time vs ${TOOL_LABEL[baseline]}`,
       target: `<= ${limit.toFixed(2)}x`,
       ...(r !== undefined ? { measured: r } : {}),
-      display: r === undefined ? 'n/a' : `${r.toFixed(2)}x${failed ? ' (some runs failed)' : ''}`,
+      display: r === undefined ? 'FAILED' : `${r.toFixed(2)}x${failed ? ' (some runs FAILED)' : ''}`,
       pass: r !== undefined && !failed && r <= limit,
     };
   };
   const cold = summary.cold.airlock;
   const cpu = cold?.cpuSPerGiB;
-  const rss = Math.max(...CASES.map((c) => summary[c].airlock?.maxPeakRssBytes ?? 0));
-  return [
-    ratioGoal('cold', 0.6),
-    ratioGoal('no-op', 0.25),
-    ratioGoal('incremental', 0.3),
-    {
+  const rss = Math.max(...CASES.flatMap((c) => [summary[c].airlock?.maxPeakRssBytes ?? 0, summary[c]['airlock-lock']?.maxPeakRssBytes ?? 0]));
+  const lock = summary['no-op']['airlock-lock'];
+  const limits: Record<CaseName, number> = { cold: 0.6, 'no-op': 0.25, incremental: 0.3 };
+  const list: Array<Goal | undefined> = [];
+  for (const c of CASES) for (const baseline of ['skopeo-sync', 'skopeo-copy'] as const) list.push(ratioGoal(c, baseline, limits[c]));
+  if (cold) {
+    list.push({
       name: 'client CPU per GiB copied (cold)',
-      target: '<= 1.50 s/GiB',
+      target: `<= ${CPU_PER_GIB_LIMIT.toFixed(2)} s/GiB`,
       ...(cpu !== undefined ? { measured: cpu } : {}),
-      display: cpu === undefined ? 'n/a' : `${cpu.toFixed(2)} s/GiB`,
-      pass: cpu !== undefined && (cold?.failed ?? 1) === 0 && cpu <= 1.5,
-    },
-    {
+      display: cpu === undefined ? 'FAILED' : `${cpu.toFixed(2)} s/GiB`,
+      pass: cpu !== undefined && cold.failed === 0 && cpu <= CPU_PER_GIB_LIMIT,
+    });
+    list.push({
       name: 'peak RSS (largest of all airlock runs)',
       target: '< 150 MB',
       ...(rss > 0 ? { measured: rss / 1e6 } : {}),
       display: rss > 0 ? `${(rss / 1e6).toFixed(0)} MB` : 'n/a',
       pass: rss > 0 && rss < 150e6,
-    },
-  ];
+    });
+  }
+  if (lock) {
+    const n = lock.requestsPerTagNoPing;
+    list.push({
+      name: 'lock no-op requests per image',
+      target: '<= 1 (+ pings)',
+      ...(n !== undefined ? { measured: n } : {}),
+      display: n === undefined ? 'FAILED' : `${n.toFixed(2)} (+ ${fmt(lock.pings, 0)} pings)${lock.failed ? ' (some runs FAILED)' : ''}`,
+      pass: n !== undefined && lock.failed === 0 && n <= 1,
+    });
+  }
+  return list.filter((g): g is Goal => g !== undefined);
 }
 
 function pad(s: string, n: number, right = false): string {
@@ -151,19 +177,20 @@ const fmt = (n: number | undefined, digits = 2): string => (n === undefined ? '-
 /** The results table, medians per case and tool, ratio rows, then the goals. */
 export function renderTable(summary: ReturnType<typeof summarise>, goalList: Goal[]): string {
   const cols: Array<[string, number]> = [
-    ['case', 12], ['tool', 15], ['runs', 5], ['wall s', 9], ['CPU s', 8], ['CPU s/GiB', 10], ['peak RSS MB', 12], ['requests', 9], ['req/tag', 8], ['registry CPU s', 15],
+    ['case', 12], ['tool', 25], ['runs', 5], ['wall s', 9], ['CPU s', 8], ['CPU s/GiB', 10], ['peak RSS MB', 12], ['requests', 9], ['req/tag', 8], ['registry CPU s', 15],
   ];
   const line = (cells: string[]) => cells.map((c, i) => pad(c, cols[i]![1], i > 1)).join(' ').trimEnd();
   const rows = [line(cols.map(([h]) => h)), line(cols.map(([, w]) => '-'.repeat(w)))];
+  const ratio = (x: number | undefined, y: number | undefined) => (x !== undefined && y !== undefined && y > 0 ? `${(x / y).toFixed(2)}x` : '-');
   for (const c of CASES) {
-    for (const tool of ['skopeo', 'airlock'] as const) {
+    for (const tool of ALL_TOOLS) {
       const s = summary[c][tool];
       if (!s) continue;
       const runs = s.failed ? `${s.runs - s.failed}/${s.runs}` : String(s.runs);
       rows.push(
         line([
           c,
-          tool === 'skopeo' ? 'skopeo sync' : 'airlock',
+          TOOL_LABEL[tool],
           runs,
           s.wallS === undefined ? 'FAILED' : fmt(s.wallS),
           fmt(s.cpuS),
@@ -175,27 +202,30 @@ export function renderTable(summary: ReturnType<typeof summarise>, goalList: Goa
         ]),
       );
     }
-    const a = summary[c].airlock;
-    const k = summary[c].skopeo;
-    const ratio = (x: number | undefined, y: number | undefined) => (x !== undefined && y !== undefined && y > 0 ? `${(x / y).toFixed(2)}x` : '-');
-    if (a && k) {
-      rows.push(
-        line([
-          '',
-          'airlock/skopeo',
-          '',
-          ratio(a.wallS, k.wallS),
-          ratio(a.cpuS, k.cpuS),
-          '',
-          ratio(a.peakRssBytes, k.peakRssBytes),
-          ratio(a.requests, k.requests),
-          '',
-          ratio(a.registryCpuS, k.registryCpuS),
-        ]),
-      );
+    // One ratio row per airlock variant and skopeo baseline that both ran in this case.
+    for (const a of ALL_TOOLS.filter((t) => !isSkopeo(t))) {
+      for (const k of ALL_TOOLS.filter(isSkopeo)) {
+        const x = summary[c][a];
+        const y = summary[c][k];
+        if (!x || !y) continue;
+        rows.push(
+          line([
+            '',
+            `${a}/${k}`,
+            '',
+            ratio(x.wallS, y.wallS),
+            ratio(x.cpuS, y.cpuS),
+            '',
+            ratio(x.peakRssBytes, y.peakRssBytes),
+            ratio(x.requests, y.requests),
+            '',
+            ratio(x.registryCpuS, y.registryCpuS),
+          ]),
+        );
+      }
     }
     rows.push('');
   }
-  const g = goalList.map((x) => `${pad(x.name, 40)} ${pad(x.target, 14)} ${pad(x.display, 24)} ${x.pass ? 'PASS' : 'MISS'}`);
-  return [...rows, `${pad('goal', 40)} ${pad('target', 14)} ${pad('measured', 24)} result`, ...g].join('\n');
+  const g = goalList.map((x) => `${pad(x.name, 40)} ${pad(x.target, 15)} ${pad(x.display, 30)} ${x.pass ? 'PASS' : x.display.startsWith('FAILED') ? 'FAILED' : 'MISS'}`);
+  return [...rows, `${pad('goal', 40)} ${pad('target', 15)} ${pad('measured', 30)} result`, ...g].join('\n');
 }

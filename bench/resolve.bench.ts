@@ -1,98 +1,158 @@
 /**
- * Resolve benchmark: a set of images (default 500) in a local Distribution registry,
- * resolved to digests by `airlock resolve` and, side by side on the same registry, by the
- * usual scripted way: `skopeo inspect` per image, 8 at a time (`xargs -P 8`). Two cases:
- * plain tags, and `tag_from_label` (read each image's labels, then pin the versioned tag).
+ * Resolve benchmark: `airlock resolve` of an image set (default 500 images) against a local
+ * Distribution registry, beside the usual scripted way of pinning digests with skopeo, in two
+ * cases: plain tags, and tag_from_label "{version}-{release}". Seeding is done with skopeo,
+ * every run's output is checked against the seeded digests, and failed runs are left out of
+ * the medians. See bench/README.md.
  *
  *   npm run bench:resolve [-- --images 500 --runs 3]
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pLimit from 'p-limit';
-import { makeImage } from '../test/helpers/fixtures.js';
-import { RegistryPool } from '../src/transport/registry/pool.js';
-import { startBenchRegistry } from './registry.js';
-import { makeSandbox, measure, type Measured } from './measure.js';
+import { makeSandbox } from './measure.js';
+import { noiseMeter, noiseWarning } from './noise.js';
+import { startBenchRegistry, type RequestCounts } from './registry.js';
 import { median } from './report.js';
+import { AIRLOCK_JOBS, prepareCases, SKOPEO_PARALLEL, type ResolveMode, type ResolveTool } from './resolve-cases.js';
+import { seedResolveImages } from './resolve-seed.js';
 
-const { values } = parseArgs({
-  options: { images: { type: 'string', default: '500' }, runs: { type: 'string', default: '3' } },
-});
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const AIRLOCK_MAIN = join(ROOT, 'dist', 'cli', 'main.js');
+/** The goal is stated for this many images. */
+const GOAL_IMAGES = 500;
+const GOAL_WALL_S = 5;
+
+const { values } = parseArgs({ options: { images: { type: 'string', default: String(GOAL_IMAGES) }, runs: { type: 'string', default: '3' } } });
 const count = Number(values.images);
 const runs = Number(values.runs);
+if (!Number.isInteger(count) || count < 1) throw new Error('--images must be a positive whole number');
+if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive whole number');
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
+interface Run {
+  tool: ResolveTool;
+  mode: ResolveMode;
+  round: number;
+  exitCode: number;
+  wallS: number;
+  cpuS: number;
+  peakRssBytes: number;
+  requests: RequestCounts;
+  /** CPU seconds other processes used meanwhile (noise.ts). */
+  otherCpuS: number;
+  ok: boolean;
+  problems: string[];
+  command: string[];
+}
+
+const CASES: Array<[ResolveTool, ResolveMode]> = [
+  ['airlock', 'plain'],
+  ['skopeo', 'plain'],
+  ['airlock', 'labels'],
+  ['skopeo', 'labels'],
+];
+const name = (tool: ResolveTool, mode: ResolveMode) => `${tool} ${mode}`;
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+// Kept after the run (git-ignored), so a FAILED run's output can be read.
+const work = join(ROOT, '.bench', 'runs', `resolve-${stamp}`);
+await mkdir(work, { recursive: true });
 const registry = await startBenchRegistry('resolve');
-const work = await mkdtemp(join(tmpdir(), 'airlock-bench-resolve-'));
 const sandbox = await makeSandbox();
 try {
-  // Seed: `count` images over count/5 repositories; each has a floating tag and the
-  // versioned tag its labels name, as a TripleO-style tag_from_label set expects.
-  log(`seeding ${count} images into ${registry.host}`);
-  const pool = new RegistryPool({});
-  const client = pool.client(registry.host);
-  const shared = { seed: 'resolve-bench/base', size: 4096 };
-  const limit = pLimit(8);
-  const names: { key: string; repo: string; tag: string }[] = [];
-  await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      limit(async () => {
-        const repo = `bench/r${String(i % Math.max(1, Math.floor(count / 5))).padStart(3, '0')}`;
-        const tag = `t${i}`;
-        const image = makeImage({ seed: `resolve-bench/${i}`, layers: [shared], labels: { version: '1.0', release: String(i) } });
-        for (const b of [image.configDesc, ...image.layers.map((l) => l.desc)]) {
-          if ((await client.headBlob(repo, b.digest)) !== null) continue;
-          const bytes = b === image.configDesc ? image.config : image.layers.find((l) => l.desc === b)!.bytes!;
-          await client.uploadBlob(repo, b, bytes);
-        }
-        for (const t of [tag, `1.0-${i}`]) await client.putManifest(repo, t, image.manifest, image.manifestDesc.mediaType);
-        names.push({ key: `img_${String(i).padStart(4, '0')}`, repo, tag });
-      }),
-    ),
-  );
-  await pool.close();
-  names.sort((a, b) => a.key.localeCompare(b.key));
+  log(`seeding ${count} images into ${registry.host} with skopeo copy (xargs -P 4), floating and versioned tags`);
+  const seedStart = Date.now();
+  const images = await seedResolveImages(count, registry, sandbox, join(work, 'seed'));
+  await rm(join(work, 'seed', 'layout'), { recursive: true, force: true });
+  log(`seeded ${images.length} images (${2 * images.length} tags) in ${((Date.now() - seedStart) / 1000).toFixed(1)} s, digests checked`);
+  const cases = await prepareCases(images, registry, sandbox, work, AIRLOCK_MAIN);
 
-  const plainSet = join(work, 'images.yaml');
-  const labelSet = join(work, 'images-labels.yaml');
-  const images = names.map((n) => `  ${n.key}: "${registry.host}/${n.repo}:${n.tag}"`).join('\n');
-  await writeFile(plainSet, `version: 1\nimages:\n${images}\n`);
-  await writeFile(labelSet, `version: 1\nimages:\n${images}\nrules:\n  - tag_from_label: "{version}-{release}"\n`);
-  const refs = join(work, 'refs.txt');
-  await writeFile(refs, names.map((n) => `docker://${registry.host}/${n.repo}:${n.tag}`).join('\n') + '\n');
-
-  const airlock = (set: string) => ['dist/cli/main.js', 'resolve', set, '-o', join(work, 'lock.yaml')];
-  const skopeoLoop = [
-    '-c',
-    `xargs -P 8 -n 1 skopeo ${sandbox.skopeoGlobal.join(' ')} inspect --tls-verify=false --format '{{.Digest}}' < ${refs} > /dev/null`,
-  ];
-  const results: Record<string, Measured[]> = { 'airlock plain': [], 'skopeo plain': [], 'airlock labels': [] };
-  for (let r = 1; r <= runs; r++) {
-    results['airlock plain']!.push(await measure('node', airlock(plainSet), sandbox.env, join(work, `a${r}`)));
-    results['skopeo plain']!.push(await measure('sh', skopeoLoop, sandbox.env, join(work, `s${r}`)));
-    results['airlock labels']!.push(await measure('node', airlock(labelSet), sandbox.env, join(work, `l${r}`)));
-    log(`round ${r}/${runs} done`);
+  const all: Run[] = [];
+  for (let round = 0; round < runs; round++) {
+    for (const mode of ['plain', 'labels'] as const) {
+      // Alternate who goes first, so neither always meets the warmer registry.
+      const order: ResolveTool[] = round % 2 === 0 ? ['airlock', 'skopeo'] : ['skopeo', 'airlock'];
+      for (const tool of order) {
+        const mark = await registry.mark();
+        const others = await noiseMeter([registry]);
+        const r = await cases.run(tool, mode, join(work, `${round + 1}-${tool}-${mode}`));
+        const otherCpuS = await others(r.measured.userS + r.measured.sysS);
+        const requests = await registry.requestsSince(mark);
+        const run: Run = {
+          tool,
+          mode,
+          round,
+          exitCode: r.measured.exitCode,
+          wallS: r.measured.wallS,
+          cpuS: r.measured.userS + r.measured.sysS,
+          peakRssBytes: r.measured.peakRssBytes,
+          requests,
+          otherCpuS,
+          ok: r.problems.length === 0,
+          problems: r.problems,
+          command: r.command,
+        };
+        all.push(run);
+        log(
+          `round ${round + 1}/${runs} ${name(tool, mode).padEnd(15)} wall ${run.wallS.toFixed(2)} s, CPU ${run.cpuS.toFixed(2)} s, ` +
+            `${requests.total} requests, others' CPU ${otherCpuS.toFixed(2)} s` +
+            (run.ok ? ', every digest checked' : ` FAILED: ${run.problems.length} problem(s): ${run.problems.slice(0, 3).join('; ')}`),
+        );
+      }
+    }
   }
-  const failed = Object.entries(results).filter(([, ms]) => ms.some((m) => m.exitCode !== 0));
-  if (failed.length > 0) log(`FAILED runs: ${failed.map(([k]) => k).join(', ')} (logs in ${work})`);
-  const wall = (k: string) => median(results[k]!.map((m) => m.wallS));
-  const cpu = (k: string) => median(results[k]!.map((m) => m.userS + m.sysS));
+
+  const good = (tool: ResolveTool, mode: ResolveMode) => all.filter((r) => r.tool === tool && r.mode === mode && r.ok);
+  const med = (tool: ResolveTool, mode: ResolveMode, f: (r: Run) => number): number | undefined => {
+    const ok = good(tool, mode);
+    return ok.length > 0 ? median(ok.map(f)) : undefined;
+  };
+  const fmt = (n: number | undefined, d = 2) => (n === undefined ? 'FAILED' : n.toFixed(d));
   const lines = [
-    `resolve ${count} images against a local Distribution registry; medians of ${runs} runs`,
     '',
-    'case                      wall s   CPU s',
-    ...Object.keys(results).map((k) => `${k.padEnd(24)} ${wall(k).toFixed(2).padStart(7)} ${cpu(k).toFixed(2).padStart(7)}`),
+    `resolve ${count} images against a local Distribution registry; medians of the good runs of ${runs}`,
+    `airlock resolve --jobs ${AIRLOCK_JOBS} (default); skopeo: one bash + skopeo per image, xargs -P ${SKOPEO_PARALLEL}`,
     '',
-    `airlock/skopeo (plain tags): ${(wall('airlock plain') / wall('skopeo plain')).toFixed(2)}x wall`,
-    `goal: ${count} plain tags resolve in a few seconds (<= 5 s): ${wall('airlock plain') <= 5 ? 'PASS' : 'MISS'} (${wall('airlock plain').toFixed(2)} s)`,
-    `tag_from_label (3 requests per image: GET manifest by tag, GET config, HEAD of the versioned tag): ${wall('airlock labels').toFixed(2)} s ` +
-      `${wall('airlock labels') <= 5 ? 'PASS' : 'MISS'} against the same 5 s`,
+    'case             runs    wall s    CPU s  req/image',
   ];
+  for (const [tool, mode] of CASES) {
+    const n = all.filter((r) => r.tool === tool && r.mode === mode).length;
+    const ok = good(tool, mode).length;
+    lines.push(
+      `${name(tool, mode).padEnd(15)} ${(ok === n ? String(n) : `${ok}/${n}`).padStart(5)} ${fmt(med(tool, mode, (r) => r.wallS)).padStart(9)} ` +
+        `${fmt(med(tool, mode, (r) => r.cpuS)).padStart(8)} ${fmt(med(tool, mode, (r) => r.requests.total / count), 1).padStart(10)}`,
+    );
+  }
+  lines.push('');
+  for (const mode of ['plain', 'labels'] as const) {
+    const a = med('airlock', mode, (r) => r.wallS);
+    const s = med('skopeo', mode, (r) => r.wallS);
+    const ac = med('airlock', mode, (r) => r.cpuS);
+    const sc = med('skopeo', mode, (r) => r.cpuS);
+    const ratio = (x?: number, y?: number) => (x !== undefined && y !== undefined && y > 0 ? `${(x / y).toFixed(2)}x` : 'n/a (a case FAILED)');
+    lines.push(`airlock/skopeo (${mode}): ${ratio(a, s)} wall, ${ratio(ac, sc)} CPU`);
+  }
+  lines.push('');
+  for (const mode of ['plain', 'labels'] as const) {
+    const a = med('airlock', mode, (r) => r.wallS);
+    const failedRuns = all.some((r) => r.tool === 'airlock' && r.mode === mode && !r.ok);
+    const verdict =
+      a === undefined
+        ? 'FAILED (no good run)'
+        : count !== GOAL_IMAGES
+          ? `n/a (${a.toFixed(2)} s; the goal is stated for ${GOAL_IMAGES} images, this run had ${count})`
+          : `${a <= GOAL_WALL_S && !failedRuns ? 'PASS' : 'MISS'} (${a.toFixed(2)} s${failedRuns ? '; some runs FAILED' : ''})`;
+    lines.push(`goal: airlock resolves ${GOAL_IMAGES} images (${mode}) in <= ${GOAL_WALL_S} s: ${verdict}`);
+  }
+  const noise = noiseWarning(all, median);
+  if (noise) lines.push(noise);
   process.stdout.write(`${lines.join('\n')}\n`);
+  const file = join(work, 'results.json');
+  await writeFile(file, `${JSON.stringify({ images: count, runs, airlockJobs: AIRLOCK_JOBS, skopeoParallel: SKOPEO_PARALLEL, all }, null, 2)}\n`);
+  process.stdout.write(`results and logs: ${work}\n`);
 } finally {
   await registry.stop();
   await sandbox.remove();
-  await rm(work, { recursive: true, force: true });
 }

@@ -1,6 +1,13 @@
 /**
- * The two clients under test, each asked to mirror the same list of images from the source
- * registry to `TARGET/PREFIX/<repo>:<tag>`, with its default settings.
+ * The clients under test, each asked to mirror the same images from the source registry to
+ * `TARGET/PREFIX/<repo>:<tag>`, with its default settings:
+ *
+ * - skopeo-sync: `skopeo sync --src yaml` over every repository and tag;
+ * - skopeo-copy: `skopeo copy --all --preserve-digests` per tag, 4 at a time (`xargs -P 4`),
+ *   as a mirroring script would run it;
+ * - airlock: `airlock mirror LIST --to TARGET/PREFIX`;
+ * - airlock-lock: `airlock mirror LOCK`, the same images pinned by digest in a lock whose
+ *   destinations are TARGET/PREFIX/<repo>:<tag> (no-op case only, on airlock's target).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,8 +15,20 @@ import type { DatasetImage } from './dataset.js';
 import { measure, type Measured, type Sandbox } from './measure.js';
 import type { BenchRegistry } from './registry.js';
 
-export type ToolName = 'skopeo' | 'airlock';
-export const TOOLS: readonly ToolName[] = ['skopeo', 'airlock'];
+export type ToolName = 'skopeo-sync' | 'skopeo-copy' | 'airlock' | 'airlock-lock';
+/** The tools `--tools` selects from; airlock-lock runs whenever airlock does. */
+export const TOOLS: readonly ToolName[] = ['skopeo-sync', 'skopeo-copy', 'airlock'];
+export const ALL_TOOLS: readonly ToolName[] = ['skopeo-sync', 'skopeo-copy', 'airlock', 'airlock-lock'];
+/** How the tables name each tool. */
+export const TOOL_LABEL: Record<ToolName, string> = {
+  'skopeo-sync': 'skopeo sync',
+  'skopeo-copy': 'skopeo copy -P4',
+  airlock: 'airlock',
+  'airlock-lock': 'airlock (lock)',
+};
+export const isSkopeo = (t: ToolName): boolean => t.startsWith('skopeo');
+/** Tags copied at once by the skopeo-copy loop (airlock's default --jobs is 4 too). */
+export const SKOPEO_COPY_PARALLEL = 4;
 
 export interface MirrorJob {
   source: BenchRegistry;
@@ -24,6 +43,8 @@ export interface MirrorJob {
   sandbox: Sandbox;
   /** `dist/cli/main.js` of the airlock build under test. */
   airlockMain: string;
+  /** airlock-lock: the lock to mirror (its destinations already point at the target). */
+  lockFile?: string;
 }
 
 export interface ToolRun extends Measured {
@@ -47,10 +68,15 @@ export function airlockList(source: BenchRegistry, images: DatasetImage[]): stri
   return images.map((i) => `${source.host}/${i.repo}:${i.tag}\n`).join('');
 }
 
+/** skopeo's flags shared by sync and copy: the sandbox's auth file on both sides. */
+function skopeoAuth(job: MirrorJob): string[] {
+  return ['--src-authfile', job.sandbox.authfile, '--dest-authfile', job.sandbox.authfile];
+}
+
 /** Runs one tool over the job, timed. Never throws for the tool failing: see exitCode. */
 export async function runTool(tool: ToolName, job: MirrorJob): Promise<ToolRun> {
   const dest = `${job.target.host}/${job.prefix}`;
-  if (tool === 'skopeo') {
+  if (tool === 'skopeo-sync') {
     const file = join(job.workDir, 'sync.yaml');
     await writeFile(file, syncYaml(job.source, job.images));
     const args = [
@@ -60,8 +86,7 @@ export async function runTool(tool: ToolName, job: MirrorJob): Promise<ToolRun> 
       '--dest', 'docker',
       '--all',
       '--preserve-digests',
-      '--src-authfile', job.sandbox.authfile,
-      '--dest-authfile', job.sandbox.authfile,
+      ...skopeoAuth(job),
       '--dest-tls-verify=false',
       file,
       dest,
@@ -69,10 +94,33 @@ export async function runTool(tool: ToolName, job: MirrorJob): Promise<ToolRun> 
     const m = await measure('skopeo', args, job.sandbox.env, job.logBase);
     return { ...m, command: ['skopeo', ...args] };
   }
-  const list = join(job.workDir, 'images.txt');
+  if (tool === 'skopeo-copy') {
+    // The sync file says tls-verify: false for the source; copy takes it as a flag.
+    const file = join(job.workDir, 'copies.txt');
+    await writeFile(file, job.images.map((i) => `docker://${job.source.host}/${i.repo}:${i.tag} docker://${dest}/${i.repo}:${i.tag}\n`).join(''));
+    const args = [
+      '-P', String(SKOPEO_COPY_PARALLEL), '-L', '1', '-a', file,
+      'skopeo', ...job.sandbox.skopeoGlobal,
+      'copy',
+      '--all',
+      '--preserve-digests',
+      ...skopeoAuth(job),
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+    ];
+    const m = await measure('xargs', args, job.sandbox.env, job.logBase);
+    return { ...m, command: ['xargs', ...args] };
+  }
   const reportFile = join(job.workDir, 'airlock-report.json');
-  await writeFile(list, airlockList(job.source, job.images));
-  const args = [job.airlockMain, 'mirror', list, '--to', dest, '--report', reportFile];
+  let args: string[];
+  if (tool === 'airlock-lock') {
+    if (!job.lockFile) throw new Error('airlock-lock needs a lock file');
+    args = [job.airlockMain, 'mirror', job.lockFile, '--report', reportFile];
+  } else {
+    const list = join(job.workDir, 'images.txt');
+    await writeFile(list, airlockList(job.source, job.images));
+    args = [job.airlockMain, 'mirror', list, '--to', dest, '--report', reportFile];
+  }
   const m = await measure(process.execPath, args, job.sandbox.env, job.logBase);
   let report: Record<string, unknown> | undefined;
   try {
