@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, type Document, type Node } from 'yaml';
+import { parseYamlDocument } from '../yaml/document.js';
 import { invalidImageSet, type ImageSetProblem, type Locate } from './problems.js';
 import type { ImageSet } from './types.js';
 import { validateImageSet } from './validate.js';
@@ -50,7 +51,7 @@ function keepNumbersAsWritten(doc: Document): void {
  */
 export function parseImageSet(text: string, file = 'images.yaml'): ImageSet {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
+  const doc = parseYamlDocument(text, { lineCounter: lines, prettyErrors: true });
   if (doc.errors.length > 0) {
     const problems: ImageSetProblem[] = doc.errors.map((e) => ({
       path: '',

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, LineCounter, type Document } from 'yaml';
+import { parseYamlDocument } from '../yaml/document.js';
 // The small build of zod: reading a lock is on the path of every `mirror LOCK`, which
 // should not pay for loading zod's full API. English messages, as full zod gives.
 import * as z from 'zod/mini';
@@ -58,7 +59,7 @@ const lockSchema = z.object({
 /** Parses and validates a lock file's text; `file` is only used in messages. Throws LOCK_INVALID with `file:line`. */
 export function parseLock(text: string, file: string): LockFile {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const doc = parseYamlDocument(text, { lineCounter, prettyErrors: false });
   const fail = (path: (string | number)[], what: string): AirlockError => {
     const line = lineOf(doc, lineCounter, path);
     const where = line ? `${file}:${line}` : file;

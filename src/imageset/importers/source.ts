@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { isAlias, isMap, isScalar, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, LineCounter, type Document, type Node } from 'yaml';
+import { parseYamlDocument, parseYamlDocuments } from '../../yaml/document.js';
 import { AirlockError, ErrorCodes } from '../../errors.js';
 
 /** One file handed to an importer: its name (for messages) and its text. */
@@ -33,17 +34,16 @@ export function lineOf(src: YamlSource, node: unknown): number | undefined {
  */
 export function parseYaml(input: ImportInput, multi = false): YamlSource[] {
   const lines = new LineCounter();
-  const opts = { lineCounter: lines, prettyErrors: true, uniqueKeys: true } as const;
-  const docs = multi ? parseAllDocuments(input.text, opts) : [parseDocument(input.text, opts)];
-  // parseAllDocuments returns an EmptyStream (no documents) for an empty text.
-  for (const doc of Array.isArray(docs) ? docs : []) {
+  const opts = { lineCounter: lines, prettyErrors: true };
+  const docs = multi ? parseYamlDocuments(input.text, opts) : [parseYamlDocument(input.text, opts)];
+  for (const doc of docs) {
     const err = doc.errors[0];
     if (err) {
       const line = err.linePos?.[0].line;
       throw importError(input.file, line, `not valid YAML: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
     }
   }
-  return (Array.isArray(docs) ? docs : []).map((doc) => ({ file: input.file, doc, lines }));
+  return docs.map((doc) => ({ file: input.file, doc, lines }));
 }
 
 /** `node` with an alias followed to its anchor. */
