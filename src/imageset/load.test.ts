@@ -69,6 +69,16 @@ rules:
     ]);
   });
 
+  it('refuses an alias bomb with IMAGESET_INVALID instead of expanding it, and duplicate image keys at their line', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 12; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    const err = thrown(() => parseImageSet(`images:\n  x: quay.io/a/b:1\nparameters:\n${bomb.map((l) => `  ${l}`).join('\n')}\n`));
+    expect(err.code).toBe('IMAGESET_INVALID');
+    const dup = thrown(() => parseImageSet('images:\n  x: quay.io/a/b:1\n  x: quay.io/a/b:2\n'));
+    expect(dup.code).toBe('IMAGESET_INVALID');
+    expect(dup.details.line).toBe(3);
+  });
+
   it('accepts version 1 and refuses any other version at its line', () => {
     expect(parseImageSet('version: 1\nimages: {}\n').version).toBe(1);
     const err = thrown(() => parseImageSet('images: {}\nversion: 2\n', 'set.yaml'));

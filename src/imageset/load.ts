@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, LineCounter, type Document, type Node } from 'yaml';
-import { parseYamlDocument } from '../yaml/document.js';
+import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { parseYaml, yamlData, type ParsedYaml } from '../yaml/document.js';
 import { invalidImageSet, type ImageSetProblem, type Locate } from './problems.js';
 import type { ImageSet } from './types.js';
 import { validateImageSet } from './validate.js';
@@ -50,8 +50,12 @@ function keepNumbersAsWritten(doc: Document): void {
  * details are {file, line (of the first problem), problems}.
  */
 export function parseImageSet(text: string, file = 'images.yaml'): ImageSet {
-  const lines = new LineCounter();
-  const doc = parseYamlDocument(text, { lineCounter: lines, prettyErrors: true });
+  return imageSetFromYaml(parseYaml(text), file);
+}
+
+/** Validates an image set already parsed as YAML (see `parseImageSet`). */
+export function imageSetFromYaml(parsed: ParsedYaml, file = 'images.yaml'): ImageSet {
+  const { doc, lines } = parsed;
   if (doc.errors.length > 0) {
     const problems: ImageSetProblem[] = doc.errors.map((e) => ({
       path: '',
@@ -62,7 +66,8 @@ export function parseImageSet(text: string, file = 'images.yaml'): ImageSet {
     throw invalidImageSet(file, problems);
   }
   keepNumbersAsWritten(doc);
-  return validateImageSet(doc.toJS(), file, locator(doc, lines));
+  const data = yamlData(doc, (why) => invalidImageSet(file, [{ path: '', message: `YAML: ${why}` }]));
+  return validateImageSet(data, file, locator(doc, lines));
 }
 
 /** Reads and parses an image set file; an unreadable file is IMAGESET_INVALID too. */

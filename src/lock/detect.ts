@@ -16,6 +16,11 @@ export function mirrorInputKind(file: string, text: string): MirrorInputKind {
   } catch {
     return 'imageset';
   }
+  return yamlInputKind(data);
+}
+
+/** `mirrorInputKind` of a YAML file's parsed data: a lock when every image carries a digest, else an image set. */
+export function yamlInputKind(data: unknown): 'lock' | 'imageset' {
   const images = (data as { images?: unknown } | null)?.images;
   if (!images || typeof images !== 'object' || Array.isArray(images)) return 'imageset';
   const entries = Object.values(images);

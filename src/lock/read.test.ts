@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AirlockError } from '../errors.js';
-import { parseLock, readLock } from './read.js';
+import { parseYaml } from '../yaml/document.js';
+import { fastLock, lockFromYaml, parseLock, readLock } from './read.js';
 import { formatLock } from './write.js';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/render/images.lock.yaml', import.meta.url));
@@ -76,6 +77,22 @@ describe('parseLock', () => {
     expect(failure(valid.replace(`source: quay.io/a/app:1@${D1}`, `source: quay.io/a/app:1@${D2}`))).toMatchObject({ code: 'LOCK_INVALID', line: 4 });
     expect(failure(valid.replace('tag: "1"', 'tag: "2"'))).toMatchObject({ code: 'LOCK_INVALID', line: 4 });
     expect(failure(valid.replace('mirror.local:5000/a/app:1', 'Mirror.local:5000/A/app'))).toMatchObject({ code: 'LOCK_INVALID', line: 9 });
+  });
+
+  it('reads a written lock the fast way and the careful way alike; anything else only the careful way', async () => {
+    const text = await readFile(FIXTURE, 'utf8');
+    expect(fastLock(text)).toEqual(lockFromYaml(parseYaml(text), 'x'));
+    expect(fastLock(valid.replace('size: 10', 'size: -1'))).toBeUndefined();
+    // Aliases never take the fast path: the careful one bounds them.
+    expect(fastLock(`${valid}x: &a [1]\ny: *a\n`)).toBeUndefined();
+  });
+
+  it('refuses duplicate keys and alias bombs with LOCK_INVALID, bounded', () => {
+    const dup = valid.replace('    size: 10\n', '    size: 10\n    size: 11\n');
+    expect(failure(dup)).toMatchObject({ code: 'LOCK_INVALID', line: 9 });
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 12; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    expect(failure(`version: 1\nimages: {}\n${bomb.join('\n')}\n`)).toMatchObject({ code: 'LOCK_INVALID' });
   });
 
   it('readLock: a missing file is LOCK_INVALID', async () => {

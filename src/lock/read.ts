@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { isMap, isNode, isScalar, isSeq, LineCounter, type Document } from 'yaml';
-import { parseYamlDocument } from '../yaml/document.js';
+import jsyaml from 'js-yaml';
+import { isMap, isNode, isScalar, isSeq, type Document, type LineCounter } from 'yaml';
+import { parseYaml, yamlData, type ParsedYaml } from '../yaml/document.js';
 // The small build of zod: reading a lock is on the path of every `mirror LOCK`, which
 // should not pay for loading zod's full API. English messages, as full zod gives.
 import * as z from 'zod/mini';
@@ -56,11 +57,41 @@ const lockSchema = z.object({
   images: z.record(text(), imageSchema),
 });
 
-/** Parses and validates a lock file's text; `file` is only used in messages. Throws LOCK_INVALID with `file:line`. */
+type Fail = (path: (string | number)[], what: string) => AirlockError;
+
+/**
+ * Parses and validates a lock file's text; `file` is only used in messages. Throws
+ * LOCK_INVALID with `file:line`. A lock has an entry per image and is read by every mirror,
+ * render and diff, so a plain one takes a fast path (js-yaml: no syntax tree, several times
+ * faster and smaller at 20,000 images). Whatever that path cannot vouch for (a syntax error,
+ * anchors and aliases, any problem at all) is parsed again with positions, so every error
+ * names its line and aliases stay bounded.
+ */
 export function parseLock(text: string, file: string): LockFile {
-  const lineCounter = new LineCounter();
-  const doc = parseYamlDocument(text, { lineCounter, prettyErrors: false });
-  const fail = (path: (string | number)[], what: string): AirlockError => {
+  return fastLock(text) ?? lockFromYaml(parseYaml(text), file);
+}
+
+/** The lock when `text` is a plain, valid lock; undefined when it needs the careful path. */
+export function fastLock(text: string): LockFile | undefined {
+  let data: unknown;
+  try {
+    data = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA });
+  } catch {
+    return undefined;
+  }
+  if (sharesNodes(data)) return undefined;
+  const giveUp = (): AirlockError => new AirlockError(ErrorCodes.LOCK_INVALID, 'not a plain lock');
+  try {
+    return validateLock(data, giveUp);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Validates a lock already parsed as YAML (see `parseLock`). */
+export function lockFromYaml(parsed: ParsedYaml, file: string): LockFile {
+  const { doc, lines: lineCounter } = parsed;
+  const fail: Fail = (path, what) => {
     const line = lineOf(doc, lineCounter, path);
     const where = line ? `${file}:${line}` : file;
     const at = path.length ? ` (${path.join('.')})` : '';
@@ -74,22 +105,39 @@ export function parseLock(text: string, file: string): LockFile {
       line,
     });
   }
-  const data: unknown = doc.toJS();
+  return validateLock(yamlData(doc, (why) => fail([], why)), fail);
+}
+
+function validateLock(data: unknown, fail: Fail): LockFile {
   if (!data || typeof data !== 'object' || Array.isArray(data)) throw fail([], 'a lock file is a YAML map with version and images');
   const version = (data as { version?: unknown }).version;
   if (version !== LOCK_VERSION) {
     throw fail(['version'], `unsupported lock version ${JSON.stringify(version)}; this airlock reads version ${LOCK_VERSION}`);
   }
-  const parsed = lockSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+  const checked = lockSchema.safeParse(data);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
     const missing = issue.code === 'invalid_type' && /received undefined$/.test(issue.message);
     throw fail(path, missing ? `missing required field "${String(path.at(-1))}"` : issue.message);
   }
-  const lock = parsed.data as LockFile;
+  const lock = checked.data as LockFile;
   for (const [key, image] of Object.entries(lock.images)) checkImage(key, image, fail);
   return lock;
+}
+
+/** True when some object is reachable twice (YAML aliases): such data goes the bounded path. */
+function sharesNodes(data: unknown): boolean {
+  const seen = new Set<object>();
+  const stack: unknown[] = [data];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    if (seen.has(v)) return true;
+    seen.add(v);
+    for (const child of Object.values(v)) stack.push(child);
+  }
+  return false;
 }
 
 /** Reads and validates a lock file (see parseLock). An unreadable file is LOCK_INVALID too. */
@@ -105,11 +153,7 @@ export async function readLock(file: string): Promise<LockFile> {
 }
 
 /** Cross-field checks zod cannot express: references parse and agree with `tag` / `digest`. */
-function checkImage(
-  key: string,
-  image: LockFile['images'][string],
-  fail: (path: (string | number)[], what: string) => AirlockError,
-): void {
+function checkImage(key: string, image: LockFile['images'][string], fail: Fail): void {
   const source = parseRef(image.source, ['images', key, 'source'], fail);
   if (source.digest && source.digest !== image.digest) {
     throw fail(['images', key, 'source'], `source digest ${source.digest} differs from digest ${image.digest}`);
@@ -120,7 +164,7 @@ function checkImage(
   if (image.destination) parseRef(image.destination, ['images', key, 'destination'], fail);
 }
 
-function parseRef(text: string, path: (string | number)[], fail: (path: (string | number)[], what: string) => AirlockError) {
+function parseRef(text: string, path: (string | number)[], fail: Fail) {
   try {
     return parseReference(text, { defaultTag: false });
   } catch (err) {

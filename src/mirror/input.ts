@@ -1,6 +1,5 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
 import type { ImageSet, ParamValue } from '../imageset/types.js';
-import type { MirrorInputKind } from '../lock/detect.js';
 import { planLockMirror } from '../lock/mirror.js';
 import type { LockFile } from '../lock/types.js';
 import { withImageSetCredentials } from '../resolve/credentials.js';
@@ -27,10 +26,8 @@ export type MirrorInput =
 export async function readMirrorInput(file: string): Promise<MirrorInput> {
   const text = await readInputText(file);
   // Only YAML inputs (locks, image sets) need the YAML parser and schemas: a list mirror never loads them.
-  const kind: MirrorInputKind = /\.ya?ml$/i.test(file) ? (await import('../lock/detect.js')).mirrorInputKind(file, text) : 'list';
-  if (kind === 'list') return { kind, file, entries: parseList(text, file) };
-  if (kind === 'lock') return { kind, file, lock: (await import('../lock/read.js')).parseLock(text, file) };
-  return { kind, file, set: (await import('../imageset/load.js')).parseImageSet(text, file) };
+  if (/\.ya?ml$/i.test(file)) return (await import('./yaml-input.js')).yamlMirrorInput(file, text);
+  return { kind: 'list', file, entries: parseList(text, file) };
 }
 
 /**

@@ -18,6 +18,32 @@ export function parseYamlDocument(text: string, opts: YamlParseOptions): Documen
   return doc;
 }
 
+/** A YAML text parsed once: the document and where its lines start. */
+export interface ParsedYaml {
+  doc: Document.Parsed;
+  lines: LineCounter;
+}
+
+/** Parses `text` as one document with positions on its errors (see `parseYamlDocument`). */
+export function parseYaml(text: string): ParsedYaml {
+  const lines = new LineCounter();
+  return { doc: parseYamlDocument(text, { lineCounter: lines, prettyErrors: true }), lines };
+}
+
+/**
+ * The document as plain data. Aliases are expanded at most 100 times in all (the yaml
+ * library's guard against alias bombs); beyond that `refuse(why)` is thrown, so a hostile
+ * file fails fast with the caller's own error code.
+ */
+export function yamlData(doc: Document.Parsed, refuse: (why: string) => Error): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    if (err instanceof ReferenceError) throw refuse(`too many aliases (${err.message})`);
+    throw err;
+  }
+}
+
 /** As `parseYamlDocument`, for every document of a multi-document stream. */
 export function parseYamlDocuments(text: string, opts: YamlParseOptions): Document.Parsed[] {
   const docs = parseAllDocuments(text, { ...opts, uniqueKeys: false });

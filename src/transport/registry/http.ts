@@ -148,6 +148,9 @@ export class HostHttp {
         headers,
         body: req.body ?? null,
         ...(this.signal ? { signal: this.signal } : {}),
+        // undici closes the connection after every HEAD, in case a server sends a body anyway;
+        // registries answer HEAD by the spec, and a no-op mirror is mostly HEADs: keep it open.
+        ...(req.method === 'HEAD' ? { reset: false } : {}),
       });
     } catch (err) {
       if (this.signal?.aborted) throw this.signal.reason;

@@ -21,6 +21,8 @@ export interface CoreRequestOptions {
   body: Dispatcher.DispatchOptions['body'];
   /** Aborts the request (and its response body) when it fires. */
   signal?: AbortSignal;
+  /** false: keep the connection for the next request even after a HEAD (undici closes it by default). */
+  reset?: boolean;
 }
 
 /** Sends one request to `url` through `opts.dispatcher`, as undici's `request(url, opts)` does. */
@@ -32,5 +34,6 @@ export function request(url: URL, opts: CoreRequestOptions): Promise<Dispatcher.
     headers: opts.headers,
     body: opts.body,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.reset !== undefined ? { reset: opts.reset } : {}),
   });
 }
