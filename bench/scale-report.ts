@@ -85,6 +85,17 @@ export function scaleGoals(sizes: SizeRuns[]): ScaleGoal[] {
       verdict: failed ? 'FAILED' : ratio <= limit ? 'PASS' : 'MISS',
     });
   }
+  // A store lookup is O(1): its cost must not grow with the number of images.
+  if (prev && last) {
+    const name = `store: time per lookup at ${last.size} <= ${LINEAR_SLACK.toFixed(2)}x at ${prev.size}`;
+    const a = prev.store;
+    const b = last.store;
+    if (!a || !b || !a.ok || !b.ok) goals.push({ name, display: a && b ? 'a run FAILED' : 'not measured', verdict: a && b ? 'FAILED' : 'n/a' });
+    else {
+      const ratio = b.perLookupUs / a.perLookupUs;
+      goals.push({ name, display: `${ratio.toFixed(2)}x`, verdict: ratio <= LINEAR_SLACK ? 'PASS' : 'MISS' });
+    }
+  }
   const at = sizes.find((s) => s.size === GOAL_SIZE);
   const absolute = (name: string, step: StepName, limitS: number) => {
     if (!at) return goals.push({ name, display: `${GOAL_SIZE} not run`, verdict: 'n/a' });
@@ -118,7 +129,7 @@ const f = (n: number | undefined, d = 2) => (n === undefined ? 'FAILED' : n.toFi
 
 /** One row per size; FAILED where a step had no good run. */
 export function renderScaleTable(sizes: SizeRuns[]): string {
-  const head = ['size', 'load s', 'plan s', 'resolve s', 'res CPU s', 'res RSS MB', 'res req/img', 'no-op mirror s', 'mir CPU s', 'mir RSS MB', 'mir req/img', 'store lookups s'];
+  const head = ['size', 'load s', 'plan s', 'resolve s', 'res CPU s', 'res RSS MB', 'res req/img', 'no-op mirror s', 'mir CPU s', 'mir RSS MB', 'mir req/img', 'store open s', 'us/lookup', 'us/read', 'us/naive'];
   const rows = [head];
   for (const s of sizes) {
     const [load, plan, res, mir] = STEPS.map((step) => summariseStep(s.runs[step], s.size));
@@ -135,7 +146,11 @@ export function renderScaleTable(sizes: SizeRuns[]): string {
       f(mir!.cpuS),
       mir!.peakRssBytes === undefined ? '-' : (mir!.peakRssBytes / 1e6).toFixed(0),
       f(mir!.requestsPerImage),
-      s.store ? s.store.wallS.toFixed(2) : '-',
+      ...(s.store
+        ? s.store.ok
+          ? [s.store.openS.toFixed(3), s.store.perLookupUs.toFixed(1), s.store.perManifestReadUs.toFixed(0), s.store.naivePerLookupUs.toFixed(0)]
+          : ['FAILED', 'FAILED', 'FAILED', 'FAILED']
+        : ['-', '-', '-', '-']),
     ]);
   }
   const widths = head.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));

@@ -80,7 +80,7 @@ async function runSize(size: number, sandbox: Sandbox, workRoot: string): Promis
       out.runs.mirror.push(mirror);
       for (const step of STEPS) log(`${size} run ${run}/${runs} ${describe(step, out.runs[step].at(-1)!)}`);
     }
-    out.store = await storeLookups(size, workDir);
+    out.store = await storeLookups(set, workDir);
     return out;
   } finally {
     await registry.stop();
