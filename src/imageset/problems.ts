@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { AirlockError, ErrorCodes } from '../errors.js';
 
 /** One thing wrong with an image set file, with where it is (1-based; absent when unknown). */

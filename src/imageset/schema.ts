@@ -3,7 +3,9 @@
  * source of truth: the loader validates with it and `npm run schema` turns it into the JSON
  * Schema editors use, so both always agree.
  */
-import { z } from 'zod';
+// The small build of zod (the same checks, a fraction of the code to load at start-up).
+import * as z from 'zod/mini';
+import '../zod-messages.js';
 
 /** Image keys double as Kubespray/Ansible variable prefixes and TripleO parameter names. */
 export const IMAGE_KEY_RE = /^[a-z0-9_]+$/;
@@ -22,107 +24,105 @@ const REF_TEMPLATE_RE = /^(?:[^{}]|\{[A-Za-z0-9_]+\})+$/;
 /** A label name, or a template of `{label}` placeholders (label names may hold dots and dashes). */
 const LABEL_TEMPLATE_RE = /^(?:[^{}\s]|\{[^{}\s]+\})+$/;
 
+const PLATFORM_ERROR = 'a platform is os/arch[/variant], e.g. linux/arm64';
+
 const ParamValueSchema = z
   .union([z.string(), z.number(), z.boolean(), z.null()])
-  .describe('A template parameter; numbers are kept as written, an empty value is "", false switches images off');
+  .check(z.describe('A template parameter; numbers are kept as written, an empty value is "", false switches images off'));
 
 const ParamsSchema = z.record(
-  z.string().regex(PARAM_NAME_RE, { error: 'parameter names are letters, digits and _' }),
+  z.string().check(z.regex(PARAM_NAME_RE, { error: 'parameter names are letters, digits and _' })),
   ParamValueSchema,
 );
 
 const PlatformsSchema = z
-  .array(z.string().regex(PLATFORM_RE, { error: 'a platform is os/arch[/variant], e.g. linux/arm64' }))
-  .describe('Platforms to keep when mirroring (default: all)');
+  .array(z.string().check(z.regex(PLATFORM_RE, { error: PLATFORM_ERROR })))
+  .check(z.describe('Platforms to keep when mirroring (default: all)'));
 
 const RefTemplateSchema = z
   .string()
-  .regex(REF_TEMPLATE_RE, { error: 'a reference template has {name} placeholders with matching braces' });
+  .check(z.regex(REF_TEMPLATE_RE, { error: 'a reference template has {name} placeholders with matching braces' }));
+
+/** A string matching `re` (else `error`), described for the JSON Schema. */
+const matching = (re: RegExp, error: string, description: string) => z.string().check(z.regex(re, { error }), z.describe(description));
+/** A non-empty string. */
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 /** One image in its long form. */
 export const ImageEntrySchema = z
   .strictObject({
-    ref: RefTemplateSchema.describe('A reference template ("{namespace}/{name_prefix}nova-api{name_suffix}:{tag}") or a plain reference'),
-    enabled_by: z
-      .string()
-      .regex(PARAM_NAME_RE, { error: 'enabled_by names a parameter (letters, digits and _)' })
-      .optional()
-      .describe('A parameter that switches this image off when false (TripleO: ceph_images)'),
-    platforms: PlatformsSchema.optional(),
-    label_platform: z
-      .string()
-      .regex(PLATFORM_RE, { error: 'a platform is os/arch[/variant], e.g. linux/arm64' })
-      .optional()
-      .describe('Platform whose config labels tag_from_label reads for a multi-arch image (default linux/amd64)'),
+    ref: RefTemplateSchema.check(z.describe('A reference template ("{namespace}/{name_prefix}nova-api{name_suffix}:{tag}") or a plain reference')),
+    enabled_by: z.optional(
+      matching(PARAM_NAME_RE, 'enabled_by names a parameter (letters, digits and _)', 'A parameter that switches this image off when false (TripleO: ceph_images)'),
+    ),
+    platforms: z.optional(PlatformsSchema),
+    label_platform: z.optional(
+      matching(PLATFORM_RE, PLATFORM_ERROR, 'Platform whose config labels tag_from_label reads for a multi-arch image (default linux/amd64)'),
+    ),
   })
-  .describe('One image');
+  .check(z.describe('One image'));
 
 /** One layered rule. */
 export const RuleSchema = z
   .strictObject({
-    name: z.string().optional().describe('Shown in the lock to say where a value came from'),
-    set: ParamsSchema.optional().describe('Template parameters this rule sets'),
-    tag_from_label: z
-      .string()
-      .regex(LABEL_TEMPLATE_RE, { error: 'tag_from_label is a label name or a template like {version}-{release}' })
-      .optional()
-      .describe('A label name (rdo_version) or a template of labels ({version}-{release}) giving the tag'),
-    includes: z
-      .array(z.string().min(1))
-      .optional()
-      .describe('The rule applies only to images whose key or repository contains one of these'),
-    excludes: z
-      .array(z.string().min(1))
-      .optional()
-      .describe('The rule skips images whose key or repository contains one of these (includes win)'),
-    push_destination: z
-      .string()
-      .regex(PUSH_DESTINATION_RE, {
-        error: 'push_destination is host[:port][/prefix], e.g. registry.local:8787 or registry.local/mirror',
-      })
-      .optional()
-      .describe('Registry host[:port][/prefix] to copy to; the image keeps its source path under it'),
-    platforms: PlatformsSchema.optional(),
+    name: z.optional(z.string().check(z.describe('Shown in the lock to say where a value came from'))),
+    set: z.optional(ParamsSchema.check(z.describe('Template parameters this rule sets'))),
+    tag_from_label: z.optional(
+      matching(
+        LABEL_TEMPLATE_RE,
+        'tag_from_label is a label name or a template like {version}-{release}',
+        'A label name (rdo_version) or a template of labels ({version}-{release}) giving the tag',
+      ),
+    ),
+    includes: z.optional(z.array(nonEmpty()).check(z.describe('The rule applies only to images whose key or repository contains one of these'))),
+    excludes: z.optional(z.array(nonEmpty()).check(z.describe('The rule skips images whose key or repository contains one of these (includes win)'))),
+    push_destination: z.optional(
+      matching(
+        PUSH_DESTINATION_RE,
+        'push_destination is host[:port][/prefix], e.g. registry.local:8787 or registry.local/mirror',
+        'Registry host[:port][/prefix] to copy to; the image keeps its source path under it',
+      ),
+    ),
+    platforms: z.optional(PlatformsSchema),
   })
-  .describe('A rule; later rules override earlier ones');
+  .check(z.describe('A rule; later rules override earlier ones'));
 
 /** Where one registry's credentials come from; secrets themselves never appear in the file. */
 export const CredentialSourceSchema = z
   .strictObject({
-    username: z.string().min(1).optional(),
-    username_env: z.string().min(1).optional().describe('Environment variable holding the user name'),
-    password_env: z.string().min(1).optional().describe('Environment variable holding the password or token'),
-    password_file: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('File holding the password or token (relative to the image set file)'),
+    username: z.optional(nonEmpty()),
+    username_env: z.optional(nonEmpty().check(z.describe('Environment variable holding the user name'))),
+    password_env: z.optional(nonEmpty().check(z.describe('Environment variable holding the password or token'))),
+    password_file: z.optional(nonEmpty().check(z.describe('File holding the password or token (relative to the image set file)'))),
   })
-  .superRefine((c, ctx) => {
-    const users = [c.username, c.username_env].filter((v) => v !== undefined).length;
-    const passwords = [c.password_env, c.password_file].filter((v) => v !== undefined).length;
-    if (users !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of username, username_env' });
-    if (passwords !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of password_env, password_file' });
-  });
+  .check(
+    z.superRefine((c, ctx) => {
+      const users = [c.username, c.username_env].filter((v) => v !== undefined).length;
+      const passwords = [c.password_env, c.password_file].filter((v) => v !== undefined).length;
+      if (users !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of username, username_env' });
+      if (passwords !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of password_env, password_file' });
+    }),
+  );
 
 /** The whole file. */
 export const ImageSetFileSchema = z
   .strictObject({
-    version: z.literal(1, { error: 'version must be 1' }).optional().describe('Image set format version'),
-    parameters: ParamsSchema.optional().describe('Default template parameters'),
+    version: z.optional(z.literal(1, { error: 'version must be 1' }).check(z.describe('Image set format version'))),
+    parameters: z.optional(ParamsSchema.check(z.describe('Default template parameters'))),
     images: z
       .record(
-        z.string().regex(IMAGE_KEY_RE, { error: 'image keys are lower-case letters, digits and _' }),
+        z.string().check(z.regex(IMAGE_KEY_RE, { error: 'image keys are lower-case letters, digits and _' })),
         z.union([RefTemplateSchema, ImageEntrySchema]),
       )
-      .describe('Images by key: a reference (template) or { ref, enabled_by, platforms, label_platform }'),
-    rules: z.array(RuleSchema).optional().describe('Layered rules, applied in order'),
-    credentials: z
-      .record(z.string().regex(REGISTRY_HOST_RE, { error: 'credentials are keyed by registry host[:port]' }), CredentialSourceSchema)
-      .optional()
-      .describe('Per-registry credentials, read from environment variables or files'),
+      .check(z.describe('Images by key: a reference (template) or { ref, enabled_by, platforms, label_platform }')),
+    rules: z.optional(z.array(RuleSchema).check(z.describe('Layered rules, applied in order'))),
+    credentials: z.optional(
+      z
+        .record(z.string().check(z.regex(REGISTRY_HOST_RE, { error: 'credentials are keyed by registry host[:port]' })), CredentialSourceSchema)
+        .check(z.describe('Per-registry credentials, read from environment variables or files')),
+    ),
   })
-  .describe('An airlock image set (images.yaml)');
+  .check(z.describe('An airlock image set (images.yaml)'));
 
 /** `images.yaml` as written, before normalisation. */
 export type ImageSetFile = z.output<typeof ImageSetFileSchema>;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { diffLocks, isEmptyDiff, type LockDiff } from './diff.js';
-import { parseLock } from './read.js';
+import { parseLock } from './parse.js';
 import type { LockFile } from './types.js';
 import { formatLock } from './write.js';
 

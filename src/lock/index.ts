@@ -1,5 +1,7 @@
 export * from './types.js';
 export * from './read.js';
+export * from './parse.js';
+export { validateLock } from './schema.js';
 export * from './write.js';
 export * from './diff.js';
 export * from './check.js';

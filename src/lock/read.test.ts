@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AirlockError } from '../errors.js';
 import { parseYaml } from '../yaml/document.js';
-import { fastLock, lockFromYaml, parseLock, readLock } from './read.js';
+import { lockFromYaml, parseLock } from './parse.js';
+import { fastLock, readLock } from './read.js';
 import { formatLock } from './write.js';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/render/images.lock.yaml', import.meta.url));

@@ -26,7 +26,11 @@ export type MirrorInput =
 export async function readMirrorInput(file: string): Promise<MirrorInput> {
   const text = await readInputText(file);
   // Only YAML inputs (locks, image sets) need the YAML parser and schemas: a list mirror never loads them.
-  if (/\.ya?ml$/i.test(file)) return (await import('./yaml-input.js')).yamlMirrorInput(file, text);
+  if (/\.ya?ml$/i.test(file)) {
+    const lock = (await import('../lock/read.js')).fastLock(text);
+    if (lock) return { kind: 'lock', file, lock };
+    return (await import('./yaml-input.js')).yamlMirrorInput(file, text);
+  }
   return { kind: 'list', file, entries: parseList(text, file) };
 }
 
