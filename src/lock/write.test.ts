@@ -92,3 +92,33 @@ describe('writeLock', () => {
     await expect(writeLock(join(dir, 'missing', 'x.yaml'), sampleLock())).rejects.toMatchObject({ code: 'STORE_IO' });
   });
 });
+
+describe('formatLock writes one image at a time', () => {
+  it('gives the same bytes as the YAML writer on the whole lock, odd keys and values included', async () => {
+    const { stringify } = await import('yaml');
+    const D = `sha256:${'c'.repeat(64)}`;
+    const image = (extra: Partial<LockedImage> = {}): LockedImage => ({
+      source: `quay.io/a/b:1@${D}` as string,
+      tag: '1',
+      digest: D as LockedImage['digest'],
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      size: 7,
+      origin: { template: '{a}: "x" # not a comment', rules: [{ index: 0, name: 'yes' }] },
+      ...extra,
+    });
+    const lock: LockFile = {
+      version: 1,
+      images: {
+        '0123': image({ tag: '0123', source: `quay.io/a/b:0123@${D}` }),
+        true: image({ destination: 'r.local:5000/x/b:1', keep_platforms: ['linux/amd64'] }),
+        'with space': image({ origin: { template: 'multi\nline', tag_from_label: { template: '{v}', from_tag: 'latest', labels: { v: '1.0', 'a.b': 'null' } } } }),
+        z: image({ platforms: [{ platform: 'linux/arm64/v8', digest: D as LockedImage['digest'], size: 3, mediaType: 'application/vnd.oci.image.manifest.v1+json' }] }),
+      },
+    };
+    const text = formatLock(lock);
+    // The oracle: the YAML writer on the whole document, as the lock was written before.
+    expect(text).toBe(`${LOCK_HEADER}${stringify(parse(text), { lineWidth: 0, indent: 2, aliasDuplicateObjects: false })}`);
+    expect(Object.keys(parse(text).images)).toEqual(['0123', 'true', 'with space', 'z']);
+    expect(formatLock({ version: 1, images: {} })).toBe(`${LOCK_HEADER}version: 1\nimages: {}\n`);
+  });
+});
