@@ -5,6 +5,7 @@ import { diffCommand } from './diff-command.js';
 import { EXIT_CODES_HELP, exitCodeFor, ExitCodes } from './exit-codes.js';
 import { importCommand } from './import-command.js';
 import { mirrorCommand } from './mirror-command.js';
+import { planCommand } from './plan-command.js';
 import { renderCommand } from './render-command.js';
 import { resolveCommand } from './resolve-command.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .addHelpText('after', EXIT_CODES_HELP);
   program.addCommand(copyCommand().exitOverride());
   program.addCommand(mirrorCommand().exitOverride());
+  program.addCommand(planCommand().exitOverride());
   program.addCommand(resolveCommand().exitOverride());
   program.addCommand(diffCommand().exitOverride());
   program.addCommand(importCommand().exitOverride());

@@ -8,3 +8,5 @@ export { renderTemplate, renderLabelTemplate, labelTemplate, templatePlaceholder
 export { planImageSet, ruleApplies, isSwitchedOff, DEFAULT_LABEL_PLATFORM } from './rules.js';
 export { registryCredentials, type RegistryCredential, type ReadSecretFile } from './credentials.js';
 export { imageSetJsonSchema, imageSetJsonSchemaText } from './json-schema.js';
+export { describePlan, formatPlan, type PlanRow } from './describe.js';
+export { destinationOf } from './destination.js';

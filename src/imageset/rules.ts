@@ -85,6 +85,7 @@ function planOne(key: string, entry: ImageEntry, set: ImageSet, overrides: Recor
   };
   if (tagFromLabel) planned.tagFromLabel = tagFromLabel;
   if (push) planned.pushDestination = push;
+  if (entry.imported) planned.imported = entry.imported;
   if (platforms) {
     const value: Platform[] = platforms.value.map((p) => parsePlatform(p));
     planned.platforms = platforms.rule === undefined ? { value } : { value, rule: platforms.rule };

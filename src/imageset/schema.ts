@@ -48,6 +48,20 @@ const matching = (re: RegExp, error: string, description: string) => z.string().
 /** A non-empty string. */
 const nonEmpty = () => z.string().check(z.minLength(1));
 
+/** Where an importer found an image (see ImportedFrom). */
+export const ImportedFromSchema = z
+  .strictObject({
+    tool: nonEmpty().check(z.describe('The deployment tool whose files named the image: kubespray, atmosphere, tripleo, kubernetes')),
+    file: nonEmpty(),
+    line: z.optional(z.int().check(z.minimum(1))),
+    name: z.optional(nonEmpty().check(z.describe("The image's name in that tool (a Kubespray download, an Atmosphere key, a TripleO image)"))),
+    expression: z.optional(
+      nonEmpty().check(z.describe('The reference as the tool builds it, with its variables as {{ name }} placeholders; renderers solve it')),
+    ),
+    parameters: z.optional(z.array(nonEmpty()).check(z.describe('Every parameter that carries the image (TripleO Heat parameters)'))),
+  })
+  .check(z.describe('Where airlock import found the image; renderers write back to the same variables'));
+
 /** One image in its long form. */
 export const ImageEntrySchema = z
   .strictObject({
@@ -59,6 +73,7 @@ export const ImageEntrySchema = z
     label_platform: z.optional(
       matching(PLATFORM_RE, PLATFORM_ERROR, 'Platform whose config labels tag_from_label reads for a multi-arch image (default linux/amd64)'),
     ),
+    imported: z.optional(ImportedFromSchema),
   })
   .check(z.describe('One image'));
 

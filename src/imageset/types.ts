@@ -4,6 +4,27 @@ import type { ImageReference } from '../ref/reference.js';
 /** A template parameter value; `false` / `true` switch images off and on. */
 export type ParamValue = string | boolean;
 
+/**
+ * Where an importer found an image in a deployment tool's files, so renderers can write
+ * back exactly the variables or parameters that tool reads. Carried into the lock.
+ */
+export interface ImportedFrom {
+  /** The tool whose files named the image: `kubespray`, `atmosphere`, `tripleo`, `kubernetes`. */
+  tool: string;
+  file: string;
+  line?: number;
+  /** The image's own name there: a Kubespray download, an Atmosphere image key, a TripleO image. */
+  name?: string;
+  /**
+   * The reference as the tool builds it, its variables as `{{ name }}` placeholders
+   * (`{{ cilium_operator_image_repo }}-generic:{{ cilium_operator_image_tag }}`). A renderer
+   * solves it for the values that make the tool's own expression give the mirrored reference.
+   */
+  expression?: string;
+  /** Every parameter that carries this image (TripleO: `ContainerHAProxyImage`, `ContainerHAProxyConfigImage`). */
+  parameters?: string[];
+}
+
 /** One image of an image set, as written in `images.yaml`. */
 export interface ImageEntry {
   /** A reference template (`{namespace}/{name_prefix}nova-api{name_suffix}:{tag}`) or a plain reference. */
@@ -14,6 +35,8 @@ export interface ImageEntry {
   platforms?: string[];
   /** Platform whose config labels `tag_from_label` reads for an index (default linux/amd64). */
   label_platform?: string;
+  /** Where an importer found it (written by `airlock import`). */
+  imported?: ImportedFrom;
 }
 
 /** One rule; later rules override earlier ones. */
@@ -79,4 +102,6 @@ export interface PlannedImage {
   platforms?: ValueOrigin<Platform[]>;
   /** Platform whose labels are read for an index. */
   labelPlatform: Platform;
+  /** Where an importer found it, passed on to the lock. */
+  imported?: ImportedFrom;
 }

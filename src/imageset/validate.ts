@@ -1,6 +1,6 @@
 import { ImageSetFileSchema, type ImageSetFile } from './schema.js';
 import { formatPath, invalidImageSet, issuesToProblems, sortProblems, type ImageSetProblem, type Locate } from './problems.js';
-import type { ImageEntry, ImageSet, ParamValue, Rule } from './types.js';
+import type { ImageEntry, ImageSet, ImportedFrom, ParamValue, Rule } from './types.js';
 
 type RawParams = NonNullable<ImageSetFile['parameters']>;
 
@@ -23,12 +23,23 @@ function rule(raw: NonNullable<ImageSetFile['rules']>[number]): Rule {
   return r;
 }
 
+/** The fields in their documented order, absent ones left out (so an import round-trips byte for byte). */
+function importedFrom(raw: NonNullable<Exclude<ImageSetFile['images'][string], string>['imported']>): ImportedFrom {
+  const out: ImportedFrom = { tool: raw.tool, file: raw.file };
+  if (raw.line !== undefined) out.line = raw.line;
+  if (raw.name !== undefined) out.name = raw.name;
+  if (raw.expression !== undefined) out.expression = raw.expression;
+  if (raw.parameters !== undefined) out.parameters = [...raw.parameters];
+  return out;
+}
+
 function entry(raw: ImageSetFile['images'][string]): ImageEntry {
   if (typeof raw === 'string') return { ref: raw };
   const e: ImageEntry = { ref: raw.ref };
   if (raw.enabled_by !== undefined) e.enabled_by = raw.enabled_by;
   if (raw.platforms !== undefined) e.platforms = raw.platforms;
   if (raw.label_platform !== undefined) e.label_platform = raw.label_platform;
+  if (raw.imported !== undefined) e.imported = importedFrom(raw.imported);
   return e;
 }
 

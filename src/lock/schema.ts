@@ -31,6 +31,16 @@ const originSchema = z.object({
       rule: z.optional(count()),
     }),
   ),
+  imported: z.optional(
+    z.object({
+      tool: text(),
+      file: text(),
+      line: z.optional(count()),
+      name: z.optional(text()),
+      expression: z.optional(text()),
+      parameters: z.optional(z.array(text())),
+    }),
+  ),
 });
 
 const imageSchema = z.object({

@@ -1,3 +1,4 @@
+import type { ImportedFrom } from '../imageset/types.js';
 import type { Digest } from '../oci/digest.js';
 
 /** Current lock file schema version. */
@@ -28,6 +29,8 @@ export interface LockOrigin {
     labels: Record<string, string>;
     rule?: number;
   };
+  /** Where `airlock import` found the image; renderers write back to the same variables. */
+  imported?: ImportedFrom;
 }
 
 /** One image, pinned. */

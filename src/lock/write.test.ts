@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { digestOf } from '../oci/digest.js';
 import type { LockedImage, LockFile } from './types.js';
+import { parseLock } from './parse.js';
 import { formatLock, LOCK_HEADER, writeLock } from './write.js';
 
 const d = (s: string) => digestOf(s);
@@ -112,13 +113,20 @@ describe('formatLock writes one image at a time', () => {
         '0123': image({ tag: '0123', source: `quay.io/a/b:0123@${D}` }),
         true: image({ destination: 'r.local:5000/x/b:1', keep_platforms: ['linux/amd64'] }),
         'with space': image({ origin: { template: 'multi\nline', tag_from_label: { template: '{v}', from_tag: 'latest', labels: { v: '1.0', 'a.b': 'null' } } } }),
-        z: image({ platforms: [{ platform: 'linux/arm64/v8', digest: D as LockedImage['digest'], size: 3, mediaType: 'application/vnd.oci.image.manifest.v1+json' }] }),
+        z: image({
+          platforms: [{ platform: 'linux/arm64/v8', digest: D as LockedImage['digest'], size: 3, mediaType: 'application/vnd.oci.image.manifest.v1+json' }],
+          origin: {
+            template: 'quay.io/a/b:1',
+            imported: { tool: 'kubespray', file: 'download.yml', line: 3, name: 'b', expression: '{{ b_image_repo }}:{{ b_image_tag }}', parameters: ['P'] },
+          },
+        }),
       },
     };
     const text = formatLock(lock);
     // The oracle: the YAML writer on the whole document, as the lock was written before.
     expect(text).toBe(`${LOCK_HEADER}${stringify(parse(text), { lineWidth: 0, indent: 2, aliasDuplicateObjects: false })}`);
     expect(Object.keys(parse(text).images)).toEqual(['0123', 'true', 'with space', 'z']);
+    expect(parseLock(text, 'x').images.z!.origin.imported).toEqual(lock.images.z!.origin.imported);
     expect(formatLock({ version: 1, images: {} })).toBe(`${LOCK_HEADER}version: 1\nimages: {}\n`);
   });
 });

@@ -73,6 +73,7 @@ function orderedPlatform(p: LockedPlatform): Record<string, unknown> {
 
 function orderedOrigin(o: LockOrigin): Record<string, unknown> {
   const t = o.tag_from_label;
+  const im = o.imported;
   return pick({
     template: o.template,
     rules: o.rules?.map((r) => pick({ index: r.index, name: r.name })),
@@ -83,6 +84,9 @@ function orderedOrigin(o: LockOrigin): Record<string, unknown> {
           labels: Object.fromEntries(sortedKeys(t.labels).map((k) => [k, t.labels[k]])),
           rule: t.rule,
         })
+      : undefined,
+    imported: im
+      ? pick({ tool: im.tool, file: im.file, line: im.line, name: im.name, expression: im.expression, parameters: im.parameters ? [...im.parameters] : undefined })
       : undefined,
   });
 }

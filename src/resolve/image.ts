@@ -8,9 +8,8 @@ import { isIndexMediaType } from '../oci/mediatypes.js';
 import { formatPlatform, platformMatches } from '../oci/platform.js';
 import { formatReference, manifestReference, parseReference, type ImageReference } from '../ref/reference.js';
 import type { RetryPolicy } from '../retry/index.js';
-import { placeImage, shortLocation } from '../transport/location.js';
-import { parseRegistryNamespace } from '../transport/registry/transport.js';
 import type { ContentReader } from '../transport/types.js';
+import { destinationOf } from '../imageset/destination.js';
 import { RepositoryReader } from './fetch.js';
 
 /** Where one image is read for resolving: a backend's reader and the repository in it. */
@@ -90,6 +89,7 @@ export async function resolveImage(
     });
   }
   if (fromLabel) origin.tag_from_label = fromLabel;
+  if (planned.imported) origin.imported = planned.imported;
   const destination = planned.pushDestination ? destinationOf(ref, planned.pushDestination.value, key) : undefined;
   return {
     source: formatReference(pinned),
@@ -143,13 +143,3 @@ function withTag(ref: ImageReference, tag: string, key: string): ImageReference 
   }
 }
 
-function destinationOf(ref: ImageReference, pushDestination: string, key: string): string {
-  let target;
-  try {
-    target = parseRegistryNamespace(pushDestination);
-  } catch (err) {
-    throw new AirlockError(ErrorCodes.IMAGESET_INVALID, `${key}: push_destination "${pushDestination}" is not REGISTRY[/PREFIX]`, { key }, { cause: err });
-  }
-  // Digest-only sources keep their digest so the destination is not read back as :latest.
-  return shortLocation(placeImage(target, ref.tag ? { registry: ref.registry, repository: ref.repository, tag: ref.tag } : ref));
-}
