@@ -96,6 +96,15 @@ export class RegistryError extends AirlockError {
   }
 }
 
+/**
+ * `value` shortened for an error message: at most `max` characters, the cut marked with the
+ * number of characters left out. Messages quote what users gave; a 50 MB value must not
+ * become a 50 MB message.
+ */
+export function clip(value: string, max = 200): string {
+  return value.length <= max ? value : `${value.slice(0, max)}... (${value.length - max} more characters)`;
+}
+
 /** True when `err` is an AirlockError with the given code. */
 export function hasCode(err: unknown, code: ErrorCode): boolean {
   return err instanceof AirlockError && err.code === code;

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { toAirlockError } from '../errors.js';
+import { clip, toAirlockError } from '../errors.js';
 import { copyCommand } from './copy-command.js';
 import { diffCommand } from './diff-command.js';
 import { EXIT_CODES_HELP, exitCodeFor, ExitCodes } from './exit-codes.js';
@@ -37,7 +37,8 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? ExitCodes.ok : ExitCodes.usage;
     }
     const e = toAirlockError(err);
-    process.stderr.write(`airlock: error [${e.code}]: ${e.message}\n`);
+    // Messages list every problem, but never without bound.
+    process.stderr.write(`airlock: error [${e.code}]: ${clip(e.message, 64 * 1024)}\n`);
     return exitCodeFor(e.code);
   }
 }

@@ -1,3 +1,4 @@
+import type { AirlockError } from '../errors.js';
 import { describe, expect, it } from 'vitest';
 import { formatReference, parseReference } from './reference.js';
 import { errorCodeOf } from '../../test/helpers/codes.js';
@@ -60,5 +61,19 @@ describe('parseReference', () => {
     ['a/' + 'b'.repeat(260)],
   ])('refuses %j with REF_INVALID', (input) => {
     expect(errorCodeOf(() => parseReference(input))).toBe('REF_INVALID');
+  });
+});
+
+describe('hostile references', () => {
+  it('refuses a huge reference at once, quoting only its start', () => {
+    const huge = `quay.io/${'a'.repeat(50 * 1024 * 1024)}:1`;
+    let err: AirlockError | undefined;
+    try {
+      parseReference(huge);
+    } catch (e) {
+      err = e as AirlockError;
+    }
+    expect(err?.code).toBe('REF_INVALID');
+    expect(err!.message.length).toBeLessThan(400);
   });
 });

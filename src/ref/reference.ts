@@ -1,4 +1,4 @@
-import { AirlockError, ErrorCodes } from '../errors.js';
+import { AirlockError, clip, ErrorCodes } from '../errors.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 
 /** The registry Docker uses for names without a registry part. */
@@ -24,8 +24,11 @@ const DOMAIN_RE = new RegExp(
   `^(?:${HOST_COMPONENT}(?:\\.${HOST_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?$`,
 );
 
+/** Longest text parseReference looks at. */
+export const MAX_REFERENCE_LENGTH = 1024;
+
 function fail(input: string, why: string): AirlockError {
-  return new AirlockError(ErrorCodes.REF_INVALID, `invalid image reference "${input}": ${why}`, { reference: input });
+  return new AirlockError(ErrorCodes.REF_INVALID, `invalid image reference "${clip(input)}": ${why}`, { reference: clip(input, 1000) });
 }
 
 /** True when the first path element names a registry rather than a Docker Hub namespace. */
@@ -42,6 +45,8 @@ function looksLikeRegistry(first: string): boolean {
 export function parseReference(input: string, options: { defaultTag?: boolean } = {}): ImageReference {
   const s = input.trim();
   if (s === '') throw fail(input, 'empty');
+  // Name (255), tag (128) and digest (sha512) together stay far below this: refuse huge input before any pattern runs.
+  if (s.length > MAX_REFERENCE_LENGTH) throw fail(input, `longer than ${MAX_REFERENCE_LENGTH} characters`);
   if (/\s/.test(s)) throw fail(input, 'contains white space');
   if (s.includes('://')) throw fail(input, 'a reference has no scheme; use docker://REF as a location instead');
 
@@ -50,7 +55,7 @@ export function parseReference(input: string, options: { defaultTag?: boolean } 
   const at = rest.indexOf('@');
   if (at >= 0) {
     const d = rest.slice(at + 1);
-    if (!isDigest(d)) throw fail(input, `"${d}" is not a valid digest (sha256:<64 hex>)`);
+    if (!isDigest(d)) throw fail(input, `"${clip(d, 80)}" is not a valid digest (sha256:<64 hex>)`);
     digest = d;
     rest = rest.slice(0, at);
   }
@@ -61,21 +66,21 @@ export function parseReference(input: string, options: { defaultTag?: boolean } 
   if (lastColon > lastSlash) {
     tag = rest.slice(lastColon + 1);
     rest = rest.slice(0, lastColon);
-    if (!TAG_RE.test(tag)) throw fail(input, `"${tag}" is not a valid tag`);
+    if (!TAG_RE.test(tag)) throw fail(input, `"${clip(tag, 80)}" is not a valid tag`);
   }
 
   const parts = rest.split('/');
   let registry = DOCKER_HUB;
   if (parts.length > 1 && looksLikeRegistry(parts[0]!)) {
     registry = parts.shift()!;
-    if (!DOMAIN_RE.test(registry)) throw fail(input, `"${registry}" is not a valid registry host`);
+    if (!DOMAIN_RE.test(registry)) throw fail(input, `"${clip(registry, 80)}" is not a valid registry host`);
     registry = registry.toLowerCase();
   }
   if (registry === 'index.docker.io' || registry === DOCKER_HUB_API) registry = DOCKER_HUB;
   if (parts.length === 0 || parts.some((p) => p === '')) throw fail(input, 'empty path component');
   for (const p of parts) {
     if (!COMPONENT_RE.test(p)) {
-      throw fail(input, p !== p.toLowerCase() ? `repository "${p}" must be lower-case` : `"${p}" is not a valid path component`);
+      throw fail(input, p !== p.toLowerCase() ? `repository "${clip(p, 80)}" must be lower-case` : `"${clip(p, 80)}" is not a valid path component`);
     }
   }
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');

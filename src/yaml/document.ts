@@ -1,5 +1,11 @@
 import { isScalar, LineCounter, parseAllDocuments, parseDocument, visit, YAMLParseError, type Document } from 'yaml';
 
+/**
+ * What every airlock read shares: duplicate keys checked here (linear) rather than by the
+ * library (quadratic), and `<<` merge keys followed, as kubectl and Ansible do.
+ */
+const PARSE = { uniqueKeys: false, merge: true } as const;
+
 /** How a document is parsed: where lines are counted, and whether errors carry positions. */
 export interface YamlParseOptions {
   lineCounter: LineCounter;
@@ -13,7 +19,7 @@ export interface YamlParseOptions {
  * images; this one is linear.
  */
 export function parseYamlDocument(text: string, opts: YamlParseOptions): Document.Parsed {
-  const doc = parseDocument(text, { ...opts, uniqueKeys: false });
+  const doc = parseDocument(text, { ...opts, ...PARSE });
   addDuplicateKeyErrors(doc, opts);
   return doc;
 }
@@ -39,14 +45,15 @@ export function yamlData(doc: Document.Parsed, refuse: (why: string) => Error): 
   try {
     return doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
+    // ReferenceError: the alias limit; other errors: a merge or alias the data cannot hold.
     if (err instanceof ReferenceError) throw refuse(`too many aliases (${err.message})`);
-    throw err;
+    throw refuse(err instanceof Error ? err.message : String(err));
   }
 }
 
 /** As `parseYamlDocument`, for every document of a multi-document stream. */
 export function parseYamlDocuments(text: string, opts: YamlParseOptions): Document.Parsed[] {
-  const docs = parseAllDocuments(text, { ...opts, uniqueKeys: false });
+  const docs = parseAllDocuments(text, { ...opts, ...PARSE });
   // An empty text gives an EmptyStream: an array with no documents and extra fields.
   const list = [...docs];
   for (const doc of list) addDuplicateKeyErrors(doc, opts);
@@ -59,8 +66,9 @@ function addDuplicateKeyErrors(doc: Document.Parsed, opts: YamlParseOptions): vo
     Map(_key, map) {
       const seen = new Set<string>();
       for (const pair of map.items) {
-        // Complex keys (maps or sequences as keys) are compared by their text.
+        // Complex keys (maps or sequences as keys) are compared by their text; merge keys may repeat.
         const key = isScalar(pair.key) ? `s:${String(pair.key.value)}` : `n:${String(pair.key)}`;
+        if (key === 's:<<') continue;
         if (!seen.has(key)) {
           seen.add(key);
           continue;

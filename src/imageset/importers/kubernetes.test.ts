@@ -46,13 +46,13 @@ describe('importKubernetes: fixtures', () => {
     });
   });
 
-  it('kubectl get pods -A -o yaml: List items, ephemeralContainers, no status images', () => {
+  it('kubectl get pods -A -o yaml: List items, ephemeralContainers, no status images; the digest a pod runs pins its tag', () => {
     expect(importKubernetes([fixture('kubectl-pods.yaml')])).toEqual({
       version: 1,
       parameters: {},
       images: {
         cni: { ref: 'quay.io/calico/cni:v3.27.3' },
-        coredns: { ref: 'registry.k8s.io/coredns/coredns:v1.11.1' },
+        coredns: { ref: 'registry.k8s.io/coredns/coredns:v1.11.1@sha256:1eeb4c7316bacb1d4c8ead65571cd92dd21e27359f0d4917f1a5822a73b75db1' },
         kube_proxy: { ref: 'registry.k8s.io/kube-proxy:v1.29.5' },
         netshoot: { ref: 'docker.io/nicolaka/netshoot:v0.11' },
         node: { ref: 'quay.io/calico/node:v3.27.3' },
@@ -60,6 +60,22 @@ describe('importKubernetes: fixtures', () => {
       rules: [],
       credentials: {},
     });
+  });
+
+  it('upstream manifest shapes (ingress-nginx, cert-manager, Argo CD with merge keys, Calico): every image, nothing else', () => {
+    expect(Object.values(importKubernetes([fixture('upstream-shapes.yaml')]).images).map((i) => i.ref).sort()).toEqual([
+      'docker.io/calico/cni:v3.27.3',
+      'docker.io/calico/kube-controllers:v3.27.3',
+      'docker.io/calico/node:v3.27.3',
+      'docker.io/library/redis:7.0.15-alpine',
+      'quay.io/argoproj/argocd:v2.11.3',
+      'quay.io/jetstack/cert-manager-cainjector:v1.14.5',
+      'quay.io/jetstack/cert-manager-controller:v1.14.5',
+      'quay.io/jetstack/cert-manager-startupapicheck:v1.14.5',
+      'quay.io/jetstack/cert-manager-webhook:v1.14.5',
+      'registry.k8s.io/ingress-nginx/controller:v1.10.1@sha256:e24f39d3eed6bcc239a56f20098878845f62baa34b9f2be2fd2c38ce9fb0f29e',
+      'registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.4.1@sha256:36d05b4077fb8e3d13663702fa337f124675ba8667cbd949c03a8e8ea6fa4366',
+    ]);
   });
 
   it('several files are one set, deduped across files', () => {
@@ -123,6 +139,39 @@ describe('importKubernetes: kinds and shapes', () => {
   it('empty documents, comments-only documents and scalars are skipped', () => {
     expect(refsOf(`---\n# nothing\n---\n---\nplain\n---\n${workload('Pod', 'quay.io/x/a:1')}\n---\n`)).toEqual({ a: 'quay.io/x/a:1' });
     expect(refsOf('')).toEqual({});
+  });
+
+  it('refuses a cut kubectl List and a workload cut before its containers', () => {
+    const list = `apiVersion: v1\nitems:\n- ${workload('Pod', 'quay.io/x/a:1').replace(/\n/g, '\n  ')}\n`;
+    expect(thrown(() => importKubernetes([{ file: 'pods.yaml', text: list }]))).toMatchObject({ code: 'IMPORT_INVALID', details: { line: 1 } });
+    const cut = `${workload('Pod', 'quay.io/x/a:1')}---\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n`;
+    const err = thrown(() => importKubernetes([{ file: 'rendered.yaml', text: cut }]));
+    expect(err.code).toBe('IMPORT_INVALID');
+    expect(err.message).toContain('truncated');
+  });
+
+  it('refuses a List of aliases that would expand exponentially, at once', () => {
+    // Each level's anchor is used ten times by the next: 10^9 containers if expanded.
+    const lines = ['kind: List', 'x0: &a0 [{name: c, image: quay.io/x/a:1}]'];
+    for (let i = 1; i < 10; i++) lines.push(`x${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+    lines.push('items:', '- kind: Pod', '  spec:', '    containers: *a9');
+    // The YAML library counts aliases while expanding and stops at its limit, long before 10^9.
+    const err = thrown(() => importKubernetes([{ file: 'bomb.yaml', text: lines.join('\n') }]));
+    expect(err.code).toBe('IMPORT_INVALID');
+    expect(err.message).toContain('aliases');
+  });
+
+  it('warns about images without a tag, and about a tag that runs as two digests', () => {
+    const warnings: string[] = [];
+    const d1 = `sha256:${'1'.repeat(64)}`;
+    const d2 = `sha256:${'2'.repeat(64)}`;
+    const pod = (digest: string) =>
+      `kind: Pod\nspec:\n  containers:\n  - name: c\n    image: quay.io/x/a:1\nstatus:\n  containerStatuses:\n  - name: c\n    imageID: quay.io/x/a@${digest}\n`;
+    const set = importKubernetes([{ file: 'p.yaml', text: [pod(d1), pod(d2), workload('Pod', 'nginx')].join('---\n') }], { warn: (m) => warnings.push(m) });
+    expect(Object.values(set.images).map((i) => i.ref).sort()).toEqual([`docker.io/library/nginx:latest`, `quay.io/x/a:1@${d1}`, `quay.io/x/a:1@${d2}`]);
+    expect(warnings).toHaveLength(2);
+    expect(warnings.join('\n')).toMatch(/without a tag/);
+    expect(warnings.join('\n')).toMatch(/2 different digests/);
   });
 
   it.each([
