@@ -18,7 +18,7 @@ Exit codes:
   2    invalid input: bad reference, location, list file, image set, lock file or option
   3    --keep-going: some images failed, the others were copied
   4    authentication or authorisation refused by a registry
-  130  interrupted (Ctrl-C / SIGTERM)`;
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)`;
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
   ErrorCodes.REF_INVALID,

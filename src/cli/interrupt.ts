@@ -5,6 +5,15 @@ export const INTERRUPT_GRACE_MS = 1000;
 
 let controller: AbortController | undefined;
 
+/** The exit code of a process ended by a signal, as shells report it: 128 + the signal's number. */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/** The exit code for an interruption (`reason` is the abort reason): 130 for Ctrl-C, 143 for SIGTERM. */
+export function interruptExitCode(reason: unknown): number {
+  const signal = (reason as { details?: { signal?: unknown } } | undefined)?.details?.signal;
+  return signal === 'SIGTERM' ? SIGNAL_EXIT.SIGTERM : SIGNAL_EXIT.SIGINT;
+}
+
 /**
  * The process's interrupt signal: aborted (with an INTERRUPTED error) on the first SIGINT or
  * SIGTERM, which every command passes to its work so requests and retry waits stop at once.
@@ -14,10 +23,11 @@ export function interruptSignal(): AbortSignal {
   if (controller) return controller.signal;
   const c = new AbortController();
   controller = c;
-  const onSignal = (name: string) => {
-    if (c.signal.aborted) process.exit(130);
-    c.abort(new AirlockError(ErrorCodes.INTERRUPTED, `interrupted (${name})`));
-    setTimeout(() => process.exit(130), INTERRUPT_GRACE_MS).unref();
+  const onSignal = (name: 'SIGINT' | 'SIGTERM') => {
+    const code = SIGNAL_EXIT[name];
+    if (c.signal.aborted) process.exit(code);
+    c.abort(new AirlockError(ErrorCodes.INTERRUPTED, `interrupted (${name})`, { signal: name }));
+    setTimeout(() => process.exit(code), INTERRUPT_GRACE_MS).unref();
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));

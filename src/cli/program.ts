@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { clip, toAirlockError } from '../errors.js';
+import { clip, ErrorCodes, toAirlockError } from '../errors.js';
+import { interruptExitCode } from './interrupt.js';
 import { copyCommand } from './copy-command.js';
 import { diffCommand } from './diff-command.js';
 import { EXIT_CODES_HELP, exitCodeFor, ExitCodes } from './exit-codes.js';
@@ -39,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     const e = toAirlockError(err);
     // Messages list every problem, but never without bound.
     process.stderr.write(`airlock: error [${e.code}]: ${clip(e.message, 64 * 1024)}\n`);
-    return exitCodeFor(e.code);
+    return e.code === ErrorCodes.INTERRUPTED ? interruptExitCode(e) : exitCodeFor(e.code);
   }
 }
 

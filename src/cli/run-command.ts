@@ -6,6 +6,7 @@ import type { MirrorPair } from '../mirror/plan.js';
 import type { TransportContext } from '../transport/context.js';
 import { describeRoots } from '../transport/open.js';
 import { exitCodeFor, ExitCodes } from './exit-codes.js';
+import { interruptExitCode } from './interrupt.js';
 import { outputMode, Reporter } from './reporter.js';
 
 /** What `copy` and `mirror` share once their arguments are parsed. */
@@ -40,7 +41,7 @@ export async function runWithOutput(req: RunRequest): Promise<number> {
     await req.ctx.close();
   }
   if (req.reportFile) await writeReport(req.reportFile, buildReport(results, startedAt));
-  if (signal?.aborted) return ExitCodes.interrupted;
+  if (signal?.aborted) return interruptExitCode(signal.reason);
   const failed = results.filter((r) => r.status === 'failed');
   if (failed.length === 0) return ExitCodes.ok;
   if (req.options.keepGoing && failed.length < results.length) return ExitCodes.partial;

@@ -221,7 +221,10 @@ describe('one retry policy: each operation is retried once, as --retries says, a
     expect(retryEvents(r).map((e) => e.attempt)).toEqual([1, 2]);
   });
 
-  it('Ctrl-C during a Retry-After wait exits 130 at once, without asking again', async () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s during a Retry-After wait exits %i at once, without asking again', async (sig, exit) => {
     const p = await proxyFor(src);
     const bad = layer(1);
     // Retry-After 30: a client that waited it out would ask a second time before exiting.
@@ -232,13 +235,13 @@ describe('one retry policy: each operation is retried once, as --retries says, a
         const poll = setInterval(() => {
           if (requestsTo(p, 'GET', blobPath(SRC_IMAGE, bad)).length > 0) {
             clearInterval(poll);
-            child.kill('SIGINT');
+            child.kill(sig);
           }
         }, 20);
         child.once('close', () => clearInterval(poll));
       },
     });
-    expect(r.code, show(r)).toBe(130);
+    expect(r.code, show(r)).toBe(exit);
     expect(requestsTo(p, 'GET', blobPath(SRC_IMAGE, bad))).toHaveLength(1);
     expect(await headManifestStatus(dst.url, 'interrupted/image', 'v1')).toBe(404);
   });
