@@ -2,7 +2,8 @@ import { formatReference, repositoryName, type ImageReference } from '../../ref/
 import type { ImageSet } from '../types.js';
 import { imageSetOf, importedReference } from './build.js';
 import { KeyAllocator } from './keys.js';
-import { dataOf, importError, lineAt, NO_NOTES, parseYaml, type ImportInput, type ImportNotes, type YamlSource } from './source.js';
+import { fastYamlDocuments } from '../../yaml/fast.js';
+import { dataOf, importError, lineAt, NO_NOTES, parseYaml, type ImportInput, type ImportNotes } from './source.js';
 
 /** Where each workload kind keeps its pod spec. */
 const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
@@ -30,9 +31,11 @@ type Data = Record<string, unknown>;
 const asMap = (v: unknown): Data | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Data) : undefined);
 const at = (v: unknown, path: readonly string[]): unknown => path.reduce<unknown>((n, k) => asMap(n)?.[k], v);
 
-/** One document being read: its source (for lines) and where found images go. */
+/** One document being read: its file, how to find a line, and where found images go. */
 interface Walk {
-  src: YamlSource;
+  file: string;
+  /** The line of the value at a path (undefined on the fast read, which has no positions). */
+  line: (path: (string | number)[]) => number | undefined;
   out: ImageReference[];
   notes: ImportNotes;
 }
@@ -56,12 +59,12 @@ function collect(w: Walk, obj: unknown, path: (string | number)[], depth = 0): v
   if (typeof kind !== 'string') {
     // `kubectl get -o yaml` writes `items:` before `kind: List`: items with no kind is a cut file.
     if (Array.isArray(node.items)) {
-      throw importError(w.src.file, lineAt(w.src, path), 'a list of items without its "kind": the file looks truncated (kubectl writes kind: List after the items)');
+      throw importError(w.file, w.line(path), 'a list of items without its "kind": the file looks truncated (kubectl writes kind: List after the items)');
     }
     return;
   }
   if (kind.endsWith('List') && Array.isArray(node.items)) {
-    if (depth >= MAX_LIST_DEPTH) throw importError(w.src.file, lineAt(w.src, path), `Lists nested deeper than ${MAX_LIST_DEPTH}`);
+    if (depth >= MAX_LIST_DEPTH) throw importError(w.file, w.line(path), `Lists nested deeper than ${MAX_LIST_DEPTH}`);
     node.items.forEach((item, i) => collect(w, item, [...path, 'items', i], depth + 1));
     return;
   }
@@ -70,7 +73,7 @@ function collect(w: Walk, obj: unknown, path: (string | number)[], depth = 0): v
   const podSpec = at(node, specPath);
   const name = typeof asMap(node.metadata)?.name === 'string' ? ` ${String(asMap(node.metadata)!.name)}` : '';
   if (!asMap(podSpec) || !CONTAINER_LISTS.some((l) => Array.isArray(asMap(podSpec)![l]))) {
-    throw importError(w.src.file, lineAt(w.src, path), `${kind}${name} has no containers: the file looks truncated or is not a rendered manifest`, { kind });
+    throw importError(w.file, w.line(path), `${kind}${name} has no containers: the file looks truncated or is not a rendered manifest`, { kind });
   }
   for (const list of CONTAINER_LISTS) {
     const containers = asMap(podSpec)![list];
@@ -81,21 +84,42 @@ function collect(w: Walk, obj: unknown, path: (string | number)[], depth = 0): v
       const container = asMap(c);
       const cname = typeof container?.name === 'string' ? container.name : '?';
       const image = container?.image;
-      const line = lineAt(w.src, [...cpath, 'image']);
+      const line = w.line([...cpath, 'image']);
       if (!container || typeof image !== 'string' || image.trim() === '') {
-        throw importError(w.src.file, line, `${kind} container ${cname} has no image`, { kind, container: cname });
+        throw importError(w.file, line, `${kind} container ${cname} has no image`, { kind, container: cname });
       }
-      let ref = importedReference(image, w.src.file, line, `${kind} container ${cname}`);
+      let ref = importedReference(image, w.file, line, `${kind} container ${cname}`);
       const status = Array.isArray(statuses) ? asMap(statuses.find((s) => asMap(s)?.name === cname)) : undefined;
       const digest = runningDigest(status);
       // "Pin what the cluster runs": the digest the node resolved the tag to.
       if (digest && !ref.digest) ref = { ...ref, digest: digest as ImageReference['digest'] };
       if (!/[:@]/.test(image.slice(image.lastIndexOf('/') + 1)) && !ref.digest) {
-        w.notes.warn(`${w.src.file}:${line ?? '?'}: ${kind} container ${cname} names ${image} without a tag: it means :latest, which moves`);
+        w.notes.warn(`${w.file}:${line ?? '?'}: ${kind} container ${cname} names ${image} without a tag: it means :latest, which moves`);
       }
       w.out.push(ref);
     });
   }
+}
+
+/**
+ * Reads a plain file the fast way (no syntax tree: most of the time of a large import).
+ * False when it cannot vouch for the result: aliases, a syntax error, or anything to report,
+ * which the careful read then reports with its line.
+ */
+function readFast(input: ImportInput, out: ImageReference[]): boolean {
+  const docs = fastYamlDocuments(input.text);
+  if (!docs) return false;
+  const found: ImageReference[] = [];
+  let warned = false;
+  const walk: Walk = { file: input.file, line: () => undefined, out: found, notes: { warn: () => (warned = true) } };
+  try {
+    for (const doc of docs) collect(walk, doc, []);
+  } catch {
+    return false;
+  }
+  if (warned) return false;
+  out.push(...found);
+  return true;
 }
 
 /**
@@ -131,7 +155,8 @@ function variantOf(ref: ImageReference): string {
 export function importKubernetes(inputs: ImportInput[], notes: ImportNotes = NO_NOTES): ImageSet {
   const found: ImageReference[] = [];
   for (const input of inputs) {
-    for (const src of parseYaml(input, true)) collect({ src, out: found, notes }, dataOf(src), []);
+    if (readFast(input, found)) continue;
+    for (const src of parseYaml(input, true)) collect({ file: input.file, line: (p) => lineAt(src, p), out: found, notes }, dataOf(src), []);
   }
   const unique = new Map(pinnedWhereRunning(found, notes).map((ref) => [formatReference(ref), ref]));
   const perRepo = new Map<string, number>();

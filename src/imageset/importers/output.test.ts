@@ -58,3 +58,34 @@ describe('importImageSet', () => {
     expect(thrown(() => importImageSet('kubernetes', [fixture('atmosphere-images.yml')])).code).toBe(ErrorCodes.IMPORT_INVALID);
   });
 });
+
+describe('stringifyImageSet writes one image at a time', () => {
+  it('gives the bytes the YAML writer gives for the whole document', async () => {
+    const { Document } = await import('yaml');
+    for (const [format, name] of FIXTURES) {
+      const set = importImageSet(format, [fixture(name)]);
+      const keys = Object.keys(set.images).sort();
+      const doc = new Document(
+        { version: set.version, parameters: set.parameters, images: Object.fromEntries(keys.map((k) => [k, set.images[k]])), rules: set.rules, credentials: set.credentials },
+        { version: '1.2' },
+      );
+      doc.commentBefore = ` Imported from ${name}`;
+      expect(stringifyImageSet(set, `Imported from ${name}`)).toBe(doc.toString({ lineWidth: 0 }));
+    }
+  });
+});
+
+describe('stringifyImageSet plain entries', () => {
+  it('writes plain { ref } entries exactly as the YAML writer would, and odd ones through it', async () => {
+    const { Document } = await import('yaml');
+    const refs = ['quay.io/a/b:1', `quay.io/a/b:1@sha256:${'a'.repeat(64)}`, 'localhost:5000/x:y', 'a.b/c-d_e:1.0-rc.1'];
+    const keys = ['app', 'true', 'yes', 'null', '_x', 'a1', 'n', '0123', 'x_y_z'];
+    for (const ref of refs) {
+      for (const key of keys) {
+        const set = { version: 1 as const, parameters: {}, images: { [key]: { ref } }, rules: [], credentials: {} };
+        const doc = new Document({ version: 1, parameters: {}, images: { [key]: { ref } }, rules: [], credentials: {} }, { version: '1.2' });
+        expect(stringifyImageSet(set), `${key}: ${ref}`).toBe(doc.toString({ lineWidth: 0 }));
+      }
+    }
+  });
+});
