@@ -75,13 +75,13 @@ describe('render', () => {
     expect(errorCodeOf(() => render(lock, ''))).toBe('RENDER_FORMAT_UNKNOWN');
   });
 
-  it('atmosphere: atmosphere_images maps each key to its pinned destination, else its source', async () => {
+  it('atmosphere: atmosphere_image_overrides maps each key to its pinned destination, else its source', async () => {
     const out = text(render(lock, 'atmosphere'));
     await expectGolden('atmosphere.yaml', out);
     const doc = parseYaml(out);
-    expect(Object.keys(doc)).toEqual(['atmosphere_images']);
-    expect(Object.keys(doc.atmosphere_images)).toEqual(KEYS);
-    for (const k of KEYS) expect(doc.atmosphere_images[k]).toBe(pinned(k));
+    expect(Object.keys(doc)).toEqual(['atmosphere_image_overrides']);
+    expect(Object.keys(doc.atmosphere_image_overrides)).toEqual(KEYS);
+    for (const k of KEYS) expect(doc.atmosphere_image_overrides[k]).toBe(pinned(k));
   });
 
   it('kubespray: repo, tag and the bare sha256 hex per key, from the same locked image', async () => {
