@@ -212,3 +212,135 @@ describe('planImageSet with several bad images', () => {
     expect((err.details.failures as { key: string }[]).map((f) => f.key)).toEqual(['a', 'c']);
   });
 });
+
+describe('rules with match: regex (TripleO includes/excludes)', () => {
+  const keys = (yaml: string) => planImageSet(parseImageSet(`${TRIPLEO}rules:\n${yaml}`)).map((p) => p.key);
+  const tags = (yaml: string) => Object.fromEntries(planImageSet(parseImageSet(`${TRIPLEO}rules:\n${yaml}`)).map((p) => [p.key, p.source.tag]));
+
+  it('searches regular expressions in the full image name, not in the key', () => {
+    expect(tags('  - {match: regex, includes: ["nova-(api|compute)$|nova-api:"], set: {tag: x}}\n')).toMatchObject({
+      nova_api: 'x',
+      nova_compute: 'current-tripleo',
+      keystone: 'current-tripleo',
+    });
+    // The key nova_api is not the name; the tag is part of the name.
+    expect(tags('  - {match: regex, includes: [nova_api], set: {tag: x}}\n').nova_api).toBe('current-tripleo');
+    const suffixed = planImageSet(parseImageSet(`${TRIPLEO}rules:\n  - {match: regex, includes: [":current-tripleo$"], set: {name_suffix: -x}}\n`));
+    expect(byKey(suffixed).keystone!.source.repository).toBe('tripleomastercentos9/openstack-keystone-x');
+    // The name is rendered with the rule's own set: a rule setting another tag no longer matches the old one.
+    expect(tags('  - {match: regex, includes: [":current-tripleo$"], set: {tag: x}}\n').keystone).toBe('current-tripleo');
+    expect(tags('  - {match: regex, includes: ["^quay\\\\.io/ceph/"], set: {tag: x}}\n')).toMatchObject({ ceph: 'v18', keystone: 'current-tripleo' });
+  });
+
+  it('ignores every exclude when includes are given, as tripleo-common does', () => {
+    const t = tags('  - {match: regex, includes: [nova], excludes: [nova-api, ".*"], set: {tag: x}}\n');
+    expect(t).toMatchObject({ nova_api: 'x', nova_compute: 'x', keystone: 'current-tripleo' });
+    expect(tags('  - {match: regex, excludes: [nova-api, "^quay.io/ceph"], set: {tag: x}}\n')).toMatchObject({
+      nova_api: 'current-tripleo',
+      nova_compute: 'x',
+      keystone: 'x',
+      ceph: 'v18',
+    });
+  });
+
+  it("matches the name rendered with the rule's own set, as each ContainerImagePrepare entry renders its names", () => {
+    expect(tags('  - {match: regex, includes: ["^mirror.local/"], set: {namespace: mirror.local/tripleo, tag: m}}\n').keystone).toBe('m');
+    // Substring mode keeps matching on what the image was before the rule.
+    expect(tags('  - {includes: ["mirror.local/"], set: {namespace: mirror.local/tripleo, tag: m}}\n').keystone).toBe('current-tripleo');
+  });
+
+  it('refuses a bad or dangerous pattern at load with IMAGESET_INVALID at its line', () => {
+    const err = thrown(() => parseImageSet(`${TRIPLEO}rules:\n  - match: regex\n    includes:\n      - nova\n      - "(a+)+"\n`, 'images.yaml'));
+    expect(err.code).toBe('IMAGESET_INVALID');
+    expect(err.message).toMatch(/^images\.yaml:22:\d+: rules\.0\.includes\.1: pattern "\(a\+\)\+": a repeated group/);
+    expect(thrown(() => parseImageSet(`${TRIPLEO}rules:\n  - {match: regex, excludes: ["nova["]}\n`)).message).toMatch(/not a regular expression/);
+    // The same text is a fine substring.
+    expect(keys('  - {excludes: ["nova["]}\n')).toHaveLength(4);
+  });
+
+  it('refuses patterns given in code the loader would refuse, with IMAGESET_INVALID', () => {
+    const set = parseImageSet(TRIPLEO);
+    set.rules.push({ match: 'regex', includes: ['(x*)*'] });
+    expect(thrown(() => planImageSet(set)).code).toBe('IMAGESET_INVALID');
+    expect(thrown(() => ruleApplies({ match: 'regex', includes: ['['] }, ['x'])).code).toBe('IMAGESET_INVALID');
+  });
+
+  it('refuses an unknown match mode', () => {
+    expect(thrown(() => parseImageSet(`${TRIPLEO}rules:\n  - {match: glob}\n`)).message).toMatch(/match is substring or regex/);
+  });
+});
+
+describe('rules that select (TripleO ContainerImagePrepare entries)', () => {
+  const plan = (yaml: string) => byKey(planImageSet(parseImageSet(`${TRIPLEO}rules:\n${yaml}`)));
+
+  it('leaves out images that no selecting rule applies to', () => {
+    const images = plan(`  - {selects: true, match: regex, excludes: [nova-api, "ceph.*"]}
+  - {selects: true, match: regex, includes: [nova-compute], set: {tag: other}}
+`);
+    expect(Object.keys(images)).toEqual(['keystone', 'nova_compute']);
+    expect(images.nova_compute!.source.tag).toBe('other');
+  });
+
+  it('starts an image afresh at each selecting rule: the last one that applies gives its values', () => {
+    const images = plan(`  - selects: true
+    tag_from_label: rdo_version
+    push_destination: undercloud.ctlplane:8787
+    platforms: [linux/amd64]
+  - selects: true
+    includes: [nova-compute]
+    set: {name_suffix: -hotfix}
+  - set: {tag: late}
+    includes: [keystone]
+`);
+    expect(images.nova_compute!.rules).toEqual([1]);
+    expect(images.nova_compute!.tagFromLabel).toBeUndefined();
+    expect(images.nova_compute!.pushDestination).toBeUndefined();
+    expect(images.nova_compute!.platforms).toBeUndefined();
+    expect(images.nova_compute!.source.repository).toBe('tripleomastercentos9/openstack-nova-compute-hotfix');
+    expect(images.nova_api!.rules).toEqual([0]);
+    expect(images.nova_api!.pushDestination).toEqual({ value: 'undercloud.ctlplane:8787', rule: 0 });
+    // A rule that does not select layers on top as usual.
+    expect(images.keystone!.rules).toEqual([0, 2]);
+    expect(images.keystone!.source.tag).toBe('late');
+    expect(images.keystone!.tagFromLabel).toEqual({ value: 'rdo_version', rule: 0 });
+  });
+
+  it('changes nothing when no rule selects', () => {
+    expect(Object.keys(plan('  - {includes: [nova], set: {tag: x}}\n'))).toEqual(['ceph', 'keystone', 'nova_api', 'nova_compute']);
+  });
+});
+
+describe('tag_from_label switches', () => {
+  const plan = (yaml: string) => byKey(planImageSet(parseImageSet(`${TRIPLEO}rules:\n${yaml}`)));
+
+  it('tag_from_label_fallback: tag travels with the label to the resolver; the default is to fail', () => {
+    const images = plan(`  - {tag_from_label: rdo_version, tag_from_label_fallback: tag}
+  - {tag_from_label: "{version}", includes: [keystone]}
+  - {tag_from_label: "{release}", includes: [ceph], tag_from_label_fallback: error}
+`);
+    expect(images.nova_api!.tagFromLabel).toEqual({ value: 'rdo_version', rule: 0, fallback: 'tag' });
+    expect(images.keystone!.tagFromLabel).toEqual({ value: '{version}', rule: 1 });
+    expect(images.ceph!.tagFromLabel).toEqual({ value: '{release}', rule: 2 });
+  });
+
+  it('tag_from_label_unless_set_tag keeps the tag a rule sets, as later TripleO releases do', () => {
+    const images = plan(`  - {tag_from_label: rdo_version}
+  - {tag_from_label: rdo_version, tag_from_label_unless_set_tag: true, set: {tag: hotfix}, includes: [nova-api]}
+  - {tag_from_label: rdo_version, tag_from_label_unless_set_tag: true, includes: [keystone]}
+  - {tag_from_label: rdo_version, set: {tag: labelled}, includes: [nova-compute]}
+`);
+    expect(images.nova_api!.tagFromLabel).toBeUndefined();
+    expect(images.nova_api!.source.tag).toBe('hotfix');
+    expect(images.keystone!.tagFromLabel).toEqual({ value: 'rdo_version', rule: 2 });
+    expect(images.nova_compute!.tagFromLabel).toEqual({ value: 'rdo_version', rule: 3 });
+    expect(images.ceph!.tagFromLabel).toEqual({ value: 'rdo_version', rule: 0 });
+  });
+
+  it('refuses the switches without tag_from_label in the same rule', () => {
+    const err = thrown(() => parseImageSet(`${TRIPLEO}rules:\n  - {tag_from_label_fallback: tag}\n  - {tag_from_label_unless_set_tag: true}\n`));
+    expect(err.code).toBe('IMAGESET_INVALID');
+    expect(err.message).toMatch(/rules\.0\.tag_from_label_fallback: tag_from_label_fallback needs tag_from_label/);
+    expect(err.message).toMatch(/rules\.1\.tag_from_label_unless_set_tag: tag_from_label_unless_set_tag needs tag_from_label/);
+    expect(thrown(() => parseImageSet(`${TRIPLEO}rules:\n  - {tag_from_label: v, tag_from_label_fallback: keep}\n`)).message).toMatch(/error or tag/);
+  });
+});

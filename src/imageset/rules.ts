@@ -2,6 +2,7 @@ import { AirlockError, ErrorCodes } from '../errors.js';
 import { parseRegistryNamespace } from '../transport/registry/transport.js';
 import { parsePlatform, type Platform } from '../oci/platform.js';
 import { parseReference, type ImageReference } from '../ref/reference.js';
+import { compileRulePattern, MAX_MATCHED_NAME_LENGTH } from './rule-regex.js';
 import { fillTemplate, renderTemplate } from './template.js';
 import type { ImageEntry, ImageSet, ParamValue, PlannedImage, Rule, ValueOrigin } from './types.js';
 
@@ -14,15 +15,50 @@ export function isSwitchedOff(value: ParamValue | undefined): boolean {
   return typeof value === 'string' && ['false', 'no', '0'].includes(value.trim().toLowerCase());
 }
 
+/** Compiled `match: regex` patterns, once per rule object (a plan runs every rule on every image). */
+const compiled = new WeakMap<Rule, { includes: RegExp[]; excludes: RegExp[] }>();
+
+function patternsOf(rule: Rule): { includes: RegExp[]; excludes: RegExp[] } {
+  let c = compiled.get(rule);
+  if (!c) {
+    const compile = (list: string[] | undefined) =>
+      (list ?? []).map((pattern) => {
+        const r = compileRulePattern(pattern);
+        if (!r.ok) {
+          // The loader refuses these with file:line; this is for sets built in code.
+          throw new AirlockError(ErrorCodes.IMAGESET_INVALID, `rule${rule.name ? ` "${rule.name}"` : ''}: pattern "${pattern.slice(0, 80)}": ${r.reason}`, {
+            pattern: pattern.slice(0, 1000),
+          });
+        }
+        return r.regex;
+      });
+    c = { includes: compile(rule.includes), excludes: compile(rule.excludes) };
+    compiled.set(rule, c);
+  }
+  return c;
+}
+
 /**
- * Whether `rule` applies to an image known by `names` (its key and repository). With
- * `includes`, only images containing one of them (includes win over excludes); otherwise,
- * with `excludes`, every image containing none of them; with neither, every image.
+ * Whether `rule` applies to an image known by `names`. With `includes`, only images matching
+ * one of them (excludes are then ignored, as in TripleO); otherwise, with `excludes`, every
+ * image matching none of them; with neither, every image. `match: substring` (the default):
+ * a name contains the text (`names` are the key and repository); `match: regex`: the regular
+ * expression is found anywhere in a name (`names` is the image name). A pattern the loader
+ * would refuse throws IMAGESET_INVALID.
  */
 export function ruleApplies(rule: Rule, names: readonly string[]): boolean {
-  const hit = (list: string[] | undefined) => (list ?? []).some((s) => names.some((n) => n.includes(s)));
-  if (rule.includes && rule.includes.length > 0) return hit(rule.includes);
-  if (rule.excludes && rule.excludes.length > 0) return !hit(rule.excludes);
+  const includes = rule.includes ?? [];
+  const excludes = rule.excludes ?? [];
+  if (rule.match === 'regex') {
+    const p = patternsOf(rule);
+    const hit = (list: RegExp[]) => list.some((re) => names.some((n) => re.test(n)));
+    if (includes.length > 0) return hit(p.includes);
+    if (excludes.length > 0) return !hit(p.excludes);
+    return true;
+  }
+  const hit = (list: string[]) => list.some((s) => names.some((n) => n.includes(s)));
+  if (includes.length > 0) return hit(includes);
+  if (excludes.length > 0) return !hit(excludes);
   return true;
 }
 
@@ -53,23 +89,68 @@ function pushDestination(value: string): string {
   return target.repository ? `${target.root}/${target.repository}` : target.root;
 }
 
+/** `template` with the parameters there are; unset ones stay as `{name}`. */
+function partlyRendered(template: string, params: Record<string, ParamValue>): string {
+  return fillTemplate(template, (n) => (Object.hasOwn(params, n) ? String(params[n]) : undefined));
+}
+
+/**
+ * The names a rule matches an image by. Substring: the key and the repository rendered with
+ * the parameters before this rule (rules do not rename what they match). Regex: the image
+ * name as TripleO renders it for a ContainerImagePrepare entry, with the entry's own `set`
+ * (here, the rule's) over what the image had before it.
+ */
+function matchNames(key: string, entry: ImageEntry, rule: Rule, before: Record<string, ParamValue>): string[] {
+  if (rule.match !== 'regex') return [key, repositoryPart(partlyRendered(entry.ref, before))];
+  const name = partlyRendered(entry.ref, { ...before, ...rule.set });
+  if (name.length > MAX_MATCHED_NAME_LENGTH) {
+    throw new AirlockError(ErrorCodes.REF_INVALID, `image "${key}": its name is longer than ${MAX_MATCHED_NAME_LENGTH} characters`, { image: key });
+  }
+  return [name];
+}
+
+/** True when a `set` value gives a tag (TripleO: `if not mapping_args.get('tag')`). */
+function givesTag(rule: Rule): boolean {
+  const tag = rule.set?.tag;
+  return tag !== undefined && tag !== false && tag !== '';
+}
+
 function planOne(key: string, entry: ImageEntry, set: ImageSet, overrides: Record<string, ParamValue>): PlannedImage | undefined {
   let params: Record<string, ParamValue> = { ...set.parameters };
-  const applied: number[] = [];
-  let tagFromLabel: ValueOrigin<string> | undefined;
+  let applied: number[] = [];
+  let tagFromLabel: PlannedImage['tagFromLabel'];
   let push: ValueOrigin<string> | undefined;
   let platforms: ValueOrigin<string[]> | undefined;
+  const selecting = set.rules.some((r) => r.selects);
+  let selected = false;
   set.rules.forEach((rule, index) => {
-    // Matching sees the template filled with the parameters before this rule (unset ones
-    // stay as `{name}`), as TripleO matches on image names that rules do not change.
-    const names = [key, repositoryPart(fillTemplate(entry.ref, (n) => (Object.hasOwn(params, n) ? String(params[n]) : undefined)))];
-    if (!ruleApplies(rule, names)) return;
+    // A selecting rule starts from the parameters, as each ContainerImagePrepare entry
+    // renders its images from the defaults and its own set only.
+    const base = rule.selects ? set.parameters : params;
+    if (!ruleApplies(rule, matchNames(key, entry, rule, base))) return;
+    if (rule.selects) {
+      selected = true;
+      applied = [];
+      params = { ...set.parameters };
+      tagFromLabel = undefined;
+      push = undefined;
+      platforms = undefined;
+    }
     applied.push(index);
     if (rule.set) params = { ...params, ...rule.set };
-    if (rule.tag_from_label !== undefined) tagFromLabel = { value: rule.tag_from_label, rule: index };
+    if (rule.tag_from_label !== undefined) {
+      if (rule.tag_from_label_unless_set_tag && givesTag(rule)) {
+        // The tag this rule sets is the one wanted: no label overrides it.
+        tagFromLabel = undefined;
+      } else {
+        tagFromLabel = { value: rule.tag_from_label, rule: index };
+        if (rule.tag_from_label_fallback === 'tag') tagFromLabel.fallback = 'tag';
+      }
+    }
     if (rule.push_destination !== undefined) push = { value: pushDestination(rule.push_destination), rule: index };
     if (rule.platforms !== undefined) platforms = { value: rule.platforms, rule: index };
   });
+  if (selecting && !selected) return undefined;
   params = { ...params, ...overrides };
   if (entry.enabled_by !== undefined && isSwitchedOff(params[entry.enabled_by])) return undefined;
   // The image's own list is the most specific setting, so it wins over every rule.
@@ -98,6 +179,9 @@ function planOne(key: string, entry: ImageEntry, set: ImageSet, overrides: Recor
  * set's `parameters`, then each applying rule's `set` in rule order, then `overrides` (the
  * CLI's). `tag_from_label`, `push_destination` and `platforms` come from the last applying
  * rule (an image's own `platforms` win over rules), each with the index of that rule.
+ * Rules with `selects` (TripleO's ContainerImagePrepare entries): when any rule selects,
+ * images no selecting rule applies to are left out, and a selecting rule that applies starts
+ * the image afresh from `parameters` (earlier rules' values and indices are dropped).
  * Images whose `enabled_by` parameter ends up switched off (see isSwitchedOff) are left out.
  * Every image is planned; when some fail, one error is thrown with the code of the first
  * (TEMPLATE_PARAM_MISSING, REF_INVALID, ...) and `details.failures` listing each image's.

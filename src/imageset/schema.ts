@@ -6,6 +6,7 @@
 // The small build of zod (the same checks, a fraction of the code to load at start-up).
 import * as z from 'zod/mini';
 import '../zod-messages.js';
+import { compileRulePattern } from './rule-regex.js';
 
 /** Image keys double as Kubespray/Ansible variable prefixes and TripleO parameter names. */
 export const IMAGE_KEY_RE = /^[a-z0-9_]+$/;
@@ -22,7 +23,7 @@ export const PUSH_DESTINATION_RE = new RegExp(`^${HOST}(?:/[a-z0-9]+(?:(?:[._]|_
 /** Braces pair up and every `{placeholder}` is a parameter name. */
 const REF_TEMPLATE_RE = /^(?:[^{}]|\{[A-Za-z0-9_]+\})+$/;
 /** A label name, or a template of `{label}` placeholders (label names may hold dots and dashes). */
-const LABEL_TEMPLATE_RE = /^(?:[^{}\s]|\{[^{}\s]+\})+$/;
+export const LABEL_TEMPLATE_RE = /^(?:[^{}\s]|\{[^{}\s]+\})+$/;
 
 const PLATFORM_ERROR = 'a platform is os/arch[/variant], e.g. linux/arm64';
 
@@ -77,6 +78,30 @@ export const ImageEntrySchema = z
   })
   .check(z.describe('One image'));
 
+/** The problems of a rule the schema's shapes cannot express: refused patterns, switches without tag_from_label. */
+function ruleProblems(rule: {
+  match?: string | undefined;
+  includes?: string[] | undefined;
+  excludes?: string[] | undefined;
+  tag_from_label?: string | undefined;
+  tag_from_label_fallback?: string | undefined;
+  tag_from_label_unless_set_tag?: boolean | undefined;
+}): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  if (rule.match === 'regex') {
+    for (const list of ['includes', 'excludes'] as const) {
+      (rule[list] ?? []).forEach((pattern, i) => {
+        const c = compileRulePattern(pattern);
+        if (!c.ok) out.push({ path: [list, i], message: `pattern "${pattern.slice(0, 80)}": ${c.reason}` });
+      });
+    }
+  }
+  for (const key of ['tag_from_label_fallback', 'tag_from_label_unless_set_tag'] as const) {
+    if (rule[key] !== undefined && rule.tag_from_label === undefined) out.push({ path: [key], message: `${key} needs tag_from_label in the same rule` });
+  }
+  return out;
+}
+
 /** One layered rule. */
 export const RuleSchema = z
   .strictObject({
@@ -89,8 +114,29 @@ export const RuleSchema = z
         'A label name (rdo_version) or a template of labels ({version}-{release}) giving the tag',
       ),
     ),
-    includes: z.optional(z.array(nonEmpty()).check(z.describe('The rule applies only to images whose key or repository contains one of these'))),
-    excludes: z.optional(z.array(nonEmpty()).check(z.describe('The rule skips images whose key or repository contains one of these (includes win)'))),
+    tag_from_label_fallback: z.optional(
+      z
+        .enum(['error', 'tag'], { error: 'tag_from_label_fallback is error or tag' })
+        .check(z.describe('When a label is missing: error (LABEL_MISSING, the default) or tag (keep the tag, as TripleO does)')),
+    ),
+    tag_from_label_unless_set_tag: z.optional(
+      z.boolean().check(z.describe("When this rule's own set gives a tag, keep it: no tag_from_label applies (later TripleO releases); default false")),
+    ),
+    match: z.optional(
+      z
+        .enum(['substring', 'regex'], { error: 'match is substring or regex' })
+        .check(
+          z.describe(
+            'How includes/excludes match: substring (default) of the key or repository, or regex: regular expressions searched in the image name, as TripleO does',
+          ),
+        ),
+    ),
+    includes: z.optional(
+      z
+        .array(nonEmpty())
+        .check(z.describe('The rule applies only to images matching one of these (see match); when given, excludes are ignored')),
+    ),
+    excludes: z.optional(z.array(nonEmpty()).check(z.describe('The rule skips images matching one of these (see match)'))),
     push_destination: z.optional(
       matching(
         PUSH_DESTINATION_RE,
@@ -99,8 +145,22 @@ export const RuleSchema = z
       ),
     ),
     platforms: z.optional(PlatformsSchema),
+    selects: z.optional(
+      z
+        .boolean()
+        .check(
+          z.describe(
+            'Select images as a TripleO ContainerImagePrepare entry does: images no selecting rule applies to are left out, and a selecting rule starts its images afresh from parameters',
+          ),
+        ),
+    ),
   })
-  .check(z.describe('A rule; later rules override earlier ones'));
+  .check(
+    z.superRefine((rule, ctx) => {
+      for (const p of ruleProblems(rule)) ctx.addIssue({ code: 'custom', message: p.message, path: p.path, input: rule });
+    }),
+    z.describe('A rule; later rules override earlier ones'),
+  );
 
 /** Where one registry's credentials come from; secrets themselves never appear in the file. */
 export const CredentialSourceSchema = z

@@ -52,7 +52,36 @@ export interface Rule {
   /** `host[:port][/prefix]` to copy to; the image keeps its source path under it. */
   push_destination?: string;
   platforms?: string[];
+  /**
+   * How `includes`/`excludes` match (default `substring`): `substring` looks for the text in
+   * the image key or repository; `regex` searches regular expressions in the image name (the
+   * full reference, rendered with this rule's `set`), as TripleO's `ContainerImagePrepare` does.
+   * In both, when `includes` are given `excludes` are ignored.
+   */
+  match?: RuleMatch;
+  /**
+   * `tag` makes this rule's `tag_from_label` keep the image's tag when a label is missing
+   * (TripleO's behaviour); default `error`: LABEL_MISSING.
+   */
+  tag_from_label_fallback?: LabelFallback;
+  /**
+   * When this rule's own `set` gives a non-empty `tag`, that tag is kept: no `tag_from_label`
+   * (this rule's or an earlier one's) applies to the images it matches (later TripleO releases).
+   */
+  tag_from_label_unless_set_tag?: boolean;
+  /**
+   * The rule selects images, as a `ContainerImagePrepare` entry does: once any rule selects,
+   * images no selecting rule applies to are left out, and a selecting rule that applies
+   * starts the image afresh from `parameters` (what earlier rules gave it is dropped).
+   */
+  selects?: boolean;
 }
+
+/** How a rule's `includes`/`excludes` match. */
+export type RuleMatch = 'substring' | 'regex';
+
+/** What `tag_from_label` does when a label is missing: fail (LABEL_MISSING) or keep the tag. */
+export type LabelFallback = 'error' | 'tag';
 
 /** Where credentials for one registry come from; never copied into a lock. */
 export interface CredentialSource {
@@ -96,7 +125,8 @@ export interface PlannedImage {
   params: Record<string, ParamValue>;
   /** Indices of the rules that applied, in order. */
   rules: number[];
-  tagFromLabel?: ValueOrigin<string>;
+  /** The label (template) the tag is read from; `fallback: 'tag'` keeps the tag when a label is missing. */
+  tagFromLabel?: ValueOrigin<string> & { fallback?: LabelFallback };
   /** Destination registry `host[:port][/prefix]`, if any rule set one. */
   pushDestination?: ValueOrigin<string>;
   platforms?: ValueOrigin<Platform[]>;

@@ -14,8 +14,12 @@ function params(raw: RawParams | undefined): Record<string, ParamValue> {
 function rule(raw: NonNullable<ImageSetFile['rules']>[number]): Rule {
   const r: Rule = {};
   if (raw.name !== undefined) r.name = raw.name;
+  if (raw.selects !== undefined) r.selects = raw.selects;
   if (raw.set !== undefined) r.set = params(raw.set);
   if (raw.tag_from_label !== undefined) r.tag_from_label = raw.tag_from_label;
+  if (raw.tag_from_label_fallback !== undefined) r.tag_from_label_fallback = raw.tag_from_label_fallback;
+  if (raw.tag_from_label_unless_set_tag !== undefined) r.tag_from_label_unless_set_tag = raw.tag_from_label_unless_set_tag;
+  if (raw.match !== undefined) r.match = raw.match;
   if (raw.includes !== undefined) r.includes = raw.includes;
   if (raw.excludes !== undefined) r.excludes = raw.excludes;
   if (raw.push_destination !== undefined) r.push_destination = raw.push_destination;

@@ -1,24 +1,29 @@
-import { AirlockError, ErrorCodes } from '../errors.js';
 import type { Renderer } from './types.js';
-import { camelName, uniqueNames } from './names.js';
 import { targetReference, targetsOf } from './target.js';
 import { yamlFile } from './text.js';
+import { heatParameters, parameterOwners } from './tripleo-params.js';
 
 /**
- * A TripleO Heat environment: `parameter_defaults:` with one `Container<CamelName>Image`
- * per key (`nova_api` -> `ContainerNovaApiImage`), valued with the pinned reference
- * (destination when present), as `ContainerImagePrepare` would write it.
+ * A TripleO Heat environment: `parameter_defaults:` valued with each image's pinned
+ * reference (destination when present), as `ContainerImagePrepare` would write it. An image
+ * imported from TripleO's image list sets every Heat parameter it carries, under its real
+ * name (`ContainerHAProxyImage`, `ContainerHAProxyConfigImage`, `PrometheusContainerImage`);
+ * any other image sets `Container<CamelKey>Image` (`nova_api` -> `ContainerNovaApiImage`).
+ * Parameters are written in key order, each image's in its own order. Two images setting
+ * one parameter is RENDER_UNSUPPORTED, unless both come from one image list (see
+ * parameterOwners).
  */
 export const renderTripleo: Renderer = (lock, options) => {
   const { targets, warnings } = targetsOf(lock, options.unpinned);
-  const names = uniqueNames(targets.map((t) => t.key), (k) => `Container${camelName(k)}Image`, 'tripleo');
+  const { owner, warnings: clashes } = parameterOwners(
+    lock,
+    targets.map((t) => t.key),
+  );
   const params: Record<string, string> = {};
   for (const t of targets) {
-    const name = names.get(t.key)!;
-    if (name === 'ContainerImage') {
-      throw new AirlockError(ErrorCodes.RENDER_UNSUPPORTED, `tripleo: key "${t.key}" has no letters or digits`, { key: t.key });
+    for (const name of heatParameters(t.key, lock.images[t.key]?.origin.imported)) {
+      if (owner.get(name) === t.key) params[name] = targetReference(t);
     }
-    params[name] = targetReference(t);
   }
-  return { kind: 'file', content: yamlFile('tripleo', { parameter_defaults: params }), warnings };
+  return { kind: 'file', content: yamlFile('tripleo', { parameter_defaults: params }), warnings: [...warnings, ...clashes] };
 };

@@ -26,6 +26,8 @@ import { tagFromLabels } from './labels.js';
  * an index; the floating tag is replaced by the rendered tag, which is then HEADed in turn),
  * lists an index's children (only those `platforms` keeps, when set), and works out the
  * destination. A source pinned by digest stays pinned: `tag_from_label` does not apply to it.
+ * With `tagFromLabel.fallback: 'tag'`, a missing label keeps the floating tag (the lock's
+ * origin then lists only the labels the image has) instead of failing.
  * Errors: the backend's not-found code (REGISTRY_NOT_FOUND, IMAGE_NOT_FOUND), LABEL_MISSING,
  * PLATFORM_NOT_FOUND (naming the key), and the backend's own codes (REGISTRY_UNREACHABLE,
  * ...), which resolvePlan prefixes with the key.
@@ -45,7 +47,9 @@ export async function resolveImage(
   let fromLabel: LockOrigin['tag_from_label'];
   if (planned.tagFromLabel && readsLabels) {
     const labels = await reader.labels(top, planned.labelPlatform);
-    const found = tagFromLabels(planned.tagFromLabel.value, labels, key);
+    // With the TripleO fallback, a missing label keeps the tag the image was asked for.
+    const fallbackTag = planned.tagFromLabel.fallback === 'tag' ? (ref.tag ?? 'latest') : undefined;
+    const found = tagFromLabels(planned.tagFromLabel.value, labels, key, fallbackTag);
     fromLabel = {
       template: planned.tagFromLabel.value,
       from_tag: ref.tag ?? 'latest',
