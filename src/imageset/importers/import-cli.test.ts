@@ -66,7 +66,7 @@ describe('airlock import', () => {
 
   it('an unknown format is USAGE, a missing file IMPORT_INVALID, both exit 2', async () => {
     const [unknown, missing] = await Promise.all([
-      sb.run(['import', 'tripleo', fixturePath('atmosphere-images.yml')]),
+      sb.run(['import', 'helmfile', fixturePath('atmosphere-images.yml')]),
       sb.run(['import', 'atmosphere', join(sb.dir, 'nope.yml')]),
     ]);
     expect(unknown.code, show(unknown)).toBe(2);

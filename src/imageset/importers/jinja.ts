@@ -1,150 +1,143 @@
-import { importError } from './source.js';
+/**
+ * The built-in Jinja evaluator: the subset of Jinja and Ansible that Kubespray's variables
+ * use, evaluated the way Ansible evaluates variables (lazily, each variable once, values
+ * typed until they become text). See jinja-parser.ts for the syntax, jinja-filters.ts and
+ * jinja-tests.ts for the filters and tests.
+ */
+import { Budget, DEFAULT_LIMITS, JinjaError, type JinjaLimits, type JinjaWhere } from './jinja-errors.js';
+import { Evaluator, type Scope } from './jinja-eval.js';
+import { isTemplate } from './jinja-lexer.js';
+import { literalExpression, parseTemplate } from './jinja-parser.js';
+import { Undef, type JDict, type JValue } from './jinja-values.js';
 
-/** One variable of a vars file: its raw value (null for `~`/empty, `complex` for a map or list). */
-export interface Variable {
+export { JinjaError, DEFAULT_LIMITS, type JinjaErrorKind, type JinjaLimits, type JinjaWhere } from './jinja-errors.js';
+export { OMIT } from './jinja-eval.js';
+export { fromPlain, pyStr, Undef, type JDict, type JValue } from './jinja-values.js';
+
+/** A variable's value as a vars file holds it: text (maybe a template), a number, a boolean, None, a list or a dict. */
+export type RawValue = string | number | boolean | null | RawValue[] | Map<string, RawValue>;
+
+/** One variable definition and where it was written. */
+export interface Definition {
   name: string;
   file: string;
   line?: number;
-  value: string | null | { complex: true };
+  value: RawValue;
 }
 
-/** What an expression evaluates to: undefined (no such variable), null (None) or text. */
-type Value = { defined: false } | { defined: true; text: string | null };
+/** The text of a raw value for messages: a template as written, a dict or list as a short summary. */
+export function rawText(v: RawValue): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof Map) return `{dict of ${v.size}}`;
+  if (Array.isArray(v)) return `[list of ${v.length}]`;
+  return String(v);
+}
 
-type Token = { kind: 'ident' | 'string' | 'number' | 'punct'; text: string };
-
-const TOKEN_RE = /\s*(?:([A-Za-z_][A-Za-z0-9_]*)|'([^']*)'|"([^"]*)"|(-?[0-9][0-9.]*)|([|(),=]))/y;
-const NONE = new Set(['None', 'none', 'null', 'omit']);
-const TRUE = new Set(['true', 'True']);
+type Memo = { value: JValue } | { error: JinjaError };
 
 /**
- * Resolves Ansible variables that use the simple part of Jinja: `{{ var }}` substitutions
- * inside text, string literals, and the filters `default`/`d` (literal, variable or None
- * argument, optional `true` second argument), `string` and `trim`. Anything else (`{% %}`,
- * tests, conditionals, other filters), an undefined variable or a cycle is IMPORT_INVALID
- * naming the variable and its line. Variables are resolved lazily, so complex ones that no
- * image uses do no harm.
+ * Variables and their lazy evaluation. Each variable is evaluated at most once, when first
+ * used; a failure is remembered and reported where it happened (the innermost variable), so
+ * a missing variable used by ten others is one problem. A variable whose value is undefined
+ * (it refers to a missing one) is itself undefined, as in Ansible, so `| default(x)` still
+ * applies to it. A cycle is `cycle`; a size, depth or work limit is `limit`.
  */
-export class JinjaResolver {
-  private readonly done = new Map<string, string | null>();
+export class JinjaScope implements Scope {
+  private readonly memo = new Map<string, Memo>();
   private readonly active: string[] = [];
+  private readonly activeSet = new Set<string>();
+  private readonly budget: Budget;
+  private readonly evaluator: Evaluator;
 
-  constructor(private readonly vars: ReadonlyMap<string, Variable>) {}
-
-  /** True when the variable exists. */
-  has(name: string): boolean {
-    return this.vars.has(name);
+  constructor(
+    private readonly defs: ReadonlyMap<string, Definition>,
+    limits: JinjaLimits = DEFAULT_LIMITS,
+  ) {
+    this.budget = new Budget(limits);
+    this.evaluator = new Evaluator(this, this.budget);
   }
 
-  /** The rendered value of a defined variable (null for None/empty). */
-  resolve(name: string): string | null {
-    const cached = this.done.get(name);
-    if (cached !== undefined) return cached;
-    const v = this.vars.get(name);
-    if (!v) throw new Error(`internal: resolve(${name}) of an undefined variable`);
-    if (this.active.includes(name)) {
-      throw this.fail(v, `refers to itself: ${[...this.active.slice(this.active.indexOf(name)), name].join(' -> ')}`);
+  /** True when the variable is defined. */
+  has(name: string): boolean {
+    return this.defs.has(name);
+  }
+
+  whereOf(name: string): JinjaWhere | undefined {
+    const d = this.defs.get(name);
+    return d && { variable: d.name, file: d.file, ...(d.line ? { line: d.line } : {}), expression: rawText(d.value) };
+  }
+
+  lookup(name: string): JValue {
+    const def = this.defs.get(name);
+    if (!def) return new Undef(`'${name}' is undefined`, name);
+    let memo = this.memo.get(name);
+    if (!memo) {
+      memo = this.compute(def);
+      this.memo.set(name, memo);
     }
-    if (v.value !== null && typeof v.value === 'object') throw this.fail(v, 'is a map or list, not a string');
-    this.active.push(name);
+    if ('value' in memo) return memo.value;
+    if (memo.error.kind === 'undefined') return new Undef(memo.error.message, name, memo.error);
+    throw memo.error;
+  }
+
+  private compute(def: Definition): Memo {
+    if (this.activeSet.has(def.name)) {
+      const cycle = [...this.active.slice(this.active.indexOf(def.name)), def.name].join(' -> ');
+      const err = new JinjaError('cycle', `refers to itself: ${cycle}`);
+      err.where = this.whereOf(def.name)!;
+      throw err;
+    }
+    this.budget.checkDepth(this.active.length + 1, 'variables referring to variables');
+    this.active.push(def.name);
+    this.activeSet.add(def.name);
     try {
-      const text = v.value === null ? null : this.render(v, v.value);
-      this.done.set(name, text);
-      return text;
+      return { value: this.evaluate(def.value, this.whereOf(def.name)!) };
+    } catch (err) {
+      if (!(err instanceof JinjaError) || err.kind === 'limit' || err.kind === 'cycle') throw err;
+      return { error: err };
     } finally {
       this.active.pop();
+      this.activeSet.delete(def.name);
     }
   }
 
-  private fail(v: Variable, message: string) {
-    return importError(v.file, v.line, `variable ${v.name} ${message}`, { variable: v.name });
-  }
-
-  private render(v: Variable, text: string): string | null {
-    if (/\{%|\{#/.test(text)) throw this.fail(v, 'uses Jinja statements or comments, which airlock import cannot evaluate');
-    const whole = /^\{\{(.*?)\}\}$/s.exec(text);
-    if (whole && !whole[1]!.includes('}}')) return this.expression(v, whole[1]!);
-    return text.replace(/\{\{(.*?)\}\}/gs, (_m, expr: string) => this.expression(v, expr) ?? '');
-  }
-
-  /** Evaluates `term (| filter)*`; the result must be defined. */
-  private expression(v: Variable, source: string): string | null {
-    const tokens = tokenize(source);
-    if (!tokens) throw this.fail(v, `has an expression airlock import cannot evaluate: {{${source}}}`);
-    let i = 0;
-    const next = () => tokens[i++];
-    const first = next();
-    if (!first || first.kind === 'punct') {
-      throw this.fail(v, `has an expression airlock import cannot evaluate: {{${source}}}`);
-    }
-    let value = this.term(first);
-    while (i < tokens.length) {
-      const bar = next()!;
-      const filter = next();
-      if (bar.text !== '|' || !filter || filter.kind !== 'ident') {
-        throw this.fail(v, `has an expression airlock import cannot evaluate: {{${source}}}`);
-      }
-      const args: Token[] = [];
-      if (tokens[i]?.text === '(') {
-        i++;
-        while (tokens[i] && tokens[i]!.text !== ')') {
-          const t = next()!;
-          if (t.text === ',') continue;
-          if (t.text === '=' || tokens[i]?.text === '=') continue; // keyword argument names (boolean=true)
-          args.push(t);
-        }
-        if (next()?.text !== ')') throw this.fail(v, `has an unclosed filter call: {{${source}}}`);
-      }
-      value = this.filter(v, value, filter.text, args, source);
-    }
-    if (!value.defined) {
-      throw this.fail(v, `uses undefined variable ${first.text} (define it in a file given to airlock import)`);
-    }
-    return value.text;
-  }
-
-  private term(t: Token): Value {
-    if (t.kind === 'string' || t.kind === 'number') return { defined: true, text: t.text };
-    if (NONE.has(t.text)) return { defined: true, text: null };
-    if (!this.vars.has(t.text)) return { defined: false };
-    return { defined: true, text: this.resolve(t.text) };
-  }
-
-  private filter(v: Variable, value: Value, name: string, args: Token[], source: string): Value {
-    switch (name) {
-      case 'default':
-      case 'd': {
-        const fallbackOnEmpty = args[1] !== undefined && TRUE.has(args[1].text);
-        const empty = value.defined && (value.text === null || value.text === '');
-        if (value.defined && !(fallbackOnEmpty && empty)) return value;
-        const arg = args[0];
-        if (!arg) return { defined: true, text: '' };
-        const fallback = this.term(arg);
-        if (!fallback.defined) throw this.fail(v, `uses undefined variable ${arg.text} in default()`);
-        return fallback;
-      }
-      case 'string':
-        return value.defined ? { defined: true, text: value.text ?? 'None' } : value;
-      case 'trim':
-        return value.defined && value.text !== null ? { defined: true, text: value.text.trim() } : value;
-      default:
-        throw this.fail(v, `uses the Jinja filter "${name}", which airlock import cannot evaluate: {{${source}}}`);
+  /**
+   * Templates `raw` as Ansible templates a variable's value (text, and every text inside a
+   * list or dict), in the context `where`: a failure not already placed in a variable is
+   * placed there. Throws JinjaError.
+   */
+  evaluate(raw: RawValue, where: JinjaWhere): JValue {
+    try {
+      return this.template(raw);
+    } catch (err) {
+      if (err instanceof RangeError) throw new JinjaError('limit', 'expressions nest too deeply (the stack ran out)');
+      if (err instanceof JinjaError && !err.where && err.kind !== 'limit') err.where = where;
+      throw err;
     }
   }
-}
 
-/** Splits an expression into tokens, or null when something is not understood. */
-function tokenize(source: string): Token[] | null {
-  const tokens: Token[] = [];
-  TOKEN_RE.lastIndex = 0;
-  while (TOKEN_RE.lastIndex < source.length) {
-    if (/^\s*$/.test(source.slice(TOKEN_RE.lastIndex))) break;
-    const m = TOKEN_RE.exec(source);
-    if (!m) return null;
-    if (m[1] !== undefined) tokens.push({ kind: 'ident', text: m[1] });
-    else if (m[2] !== undefined || m[3] !== undefined) tokens.push({ kind: 'string', text: (m[2] ?? m[3])! });
-    else if (m[4] !== undefined) tokens.push({ kind: 'number', text: m[4] });
-    else tokens.push({ kind: 'punct', text: m[5]! });
+  private template(raw: RawValue): JValue {
+    this.budget.tick();
+    if (typeof raw === 'string') {
+      if (!isTemplate(raw)) return raw;
+      this.budget.checkLength(raw.length);
+      return this.evaluator.template(parseTemplate(raw, this.budget), (text) => this.literal(text));
+    }
+    if (Array.isArray(raw)) return raw.map((x) => this.template(x));
+    if (raw instanceof Map) {
+      const out: JDict = new Map();
+      for (const [k, v] of raw) out.set(k, this.template(v));
+      return out;
+    }
+    return raw;
   }
-  return tokens;
+
+  /** Ansible's last step: text reading True/False, or a Python list or dict literal, becomes that value. */
+  private literal(text: string): JValue {
+    if (text === 'True') return true;
+    if (text === 'False') return false;
+    if (!text.startsWith('[') && !text.startsWith('{')) return text;
+    const e = literalExpression(text, this.budget);
+    return e ? this.evaluator.expr(e) : text;
+  }
 }

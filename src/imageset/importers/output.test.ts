@@ -44,12 +44,12 @@ describe('stringifyImageSet', () => {
 });
 
 describe('importImageSet', () => {
-  it('knows the three formats', () => {
-    expect([...IMPORT_FORMATS]).toEqual(['kubespray', 'atmosphere', 'kubernetes']);
+  it('knows the four formats', () => {
+    expect([...IMPORT_FORMATS]).toEqual(['kubespray', 'atmosphere', 'kubernetes', 'tripleo']);
   });
 
   it('an unknown format is USAGE', () => {
-    expect(thrown(() => importImageSet('tripleo', [fixture('atmosphere-images.yml')])).code).toBe(ErrorCodes.USAGE);
+    expect(thrown(() => importImageSet('helmfile', [fixture('atmosphere-images.yml')])).code).toBe(ErrorCodes.USAGE);
   });
 
   it('input with no image at all is IMPORT_INVALID (the wrong format, most likely)', () => {
