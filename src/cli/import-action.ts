@@ -1,8 +1,19 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AirlockError, ErrorCodes } from '../errors.js';
-import { importFormatOf, importImageSet, readImportInputs, stringifyImageSet, type ImportedImageSet, type ImportInput, type ImportNotes } from '../imageset/importers/index.js';
-import { ANSIBLE_MODES, runKubesprayImport } from '../imageset/importers/kubespray-run.js';
+import {
+  importFormatOf,
+  importImageSet,
+  readImportInputs,
+  stringifyImageSet,
+  type ImportedImageSet,
+  type ImportInput,
+  type ImportNotes,
+  type ImportOptions,
+} from '../imageset/importers/index.js';
+import { runAtmosphereImport } from '../imageset/importers/atmosphere-run.js';
+import { ANSIBLE_MODES, type AnsibleMode, type EvaluatorUsed } from '../imageset/importers/evaluator-choice.js';
+import { runKubesprayImport } from '../imageset/importers/kubespray-run.js';
 import { interruptSignal } from './interrupt.js';
 
 /** Flags of `airlock import`. */
@@ -12,11 +23,11 @@ export interface ImportFlags {
   images?: string;
   /** tripleo: the registry `push_destination: true` stands for. */
   pushDestination?: string;
-  /** kubespray: the operator's inventory. */
+  /** kubespray, atmosphere: the operator's inventory. */
   inventory?: string;
-  /** kubespray: `NAME=VALUE` variables over everything. */
+  /** kubespray, atmosphere: `NAME=VALUE` variables over everything. */
   set?: string[];
-  /** kubespray: auto | always | never. */
+  /** kubespray, atmosphere: auto | always | never. */
   ansible?: string;
   /** kubespray: keep the offline registry overrides as sources. */
   asDeployed?: boolean;
@@ -36,25 +47,61 @@ function variablesOf(sets: string[]): Record<string, string> {
   return out;
 }
 
+/** `--ansible` as a mode; anything else is USAGE. */
+function ansibleModeOf(flag: string | undefined): AnsibleMode {
+  const mode = ANSIBLE_MODES.find((m) => m === (flag ?? 'auto'));
+  if (!mode) throw new AirlockError(ErrorCodes.USAGE, `--ansible takes ${ANSIBLE_MODES.join(', ')}, got "${flag}"`);
+  return mode;
+}
+
+/** Says on stderr which evaluator read the tool's variables. */
+function sayEvaluator(tool: string, evaluator: EvaluatorUsed | undefined): void {
+  if (!evaluator) return;
+  process.stderr.write(
+    evaluator.kind === 'ansible'
+      ? `airlock: evaluated ${tool}'s variables with Ansible (${evaluator.path})\n`
+      : `airlock: evaluated ${tool}'s variables with the built-in evaluator (${evaluator.why})\n`,
+  );
+}
+
 /** The kubespray import: evaluated with Ansible or the built-in evaluator (said on stderr), warnings on stderr. */
 async function importKubesprayRun(inputs: ImportInput[], flags: ImportFlags): Promise<ImportedImageSet> {
-  const ansible = ANSIBLE_MODES.find((m) => m === (flags.ansible ?? 'auto'));
-  if (!ansible) throw new AirlockError(ErrorCodes.USAGE, `--ansible takes ${ANSIBLE_MODES.join(', ')}, got "${flags.ansible}"`);
   const { set, warnings, evaluator } = await runKubesprayImport(inputs, {
-    ansible,
+    ansible: ansibleModeOf(flags.ansible),
     sets: variablesOf(flags.set ?? []),
     ...(flags.inventory !== undefined ? { inventory: flags.inventory } : {}),
     ...(flags.asDeployed ? { asDeployed: true } : {}),
     signal: interruptSignal(),
   });
-  process.stderr.write(
-    evaluator.kind === 'ansible'
-      ? `airlock: evaluated Kubespray's variables with Ansible (${evaluator.path})\n`
-      : `airlock: evaluated Kubespray's variables with the built-in evaluator (${evaluator.why})\n`,
-  );
+  sayEvaluator('Kubespray', evaluator);
   for (const w of warnings) STDERR_NOTES.warn(w);
+  return set;
+}
+
+/** The atmosphere import: the role's defaults read too (said on stderr), evaluated as Kubespray's are. */
+async function importAtmosphereRun(inputs: ImportInput[], flags: ImportFlags): Promise<ImportedImageSet> {
+  const { set, warnings, evaluator, alsoRead } = await runAtmosphereImport(inputs, {
+    ansible: ansibleModeOf(flags.ansible),
+    sets: variablesOf(flags.set ?? []),
+    ...(flags.inventory !== undefined ? { inventory: flags.inventory } : {}),
+    signal: interruptSignal(),
+  });
+  for (const f of alsoRead) process.stderr.write(`airlock: read the role's defaults too: ${f}\n`);
+  sayEvaluator('Atmosphere', evaluator);
+  for (const w of warnings) STDERR_NOTES.warn(w);
+  return set;
+}
+
+/** The set for `format`: the Ansible-variable formats evaluate (async); the others read their files. */
+async function importFor(format: string, inputs: ImportInput[], flags: ImportFlags, options: ImportOptions): Promise<ImportedImageSet> {
+  const set =
+    format === 'kubespray'
+      ? await importKubesprayRun(inputs, flags)
+      : format === 'atmosphere'
+        ? await importAtmosphereRun(inputs, flags)
+        : importImageSet(format, inputs, options, STDERR_NOTES);
   if (Object.keys(set.images).length === 0) {
-    throw new AirlockError(ErrorCodes.IMPORT_INVALID, `${inputs.map((i) => i.file).join(', ')}: no images found for format kubespray`, { format: 'kubespray' });
+    throw new AirlockError(ErrorCodes.IMPORT_INVALID, `${inputs.map((i) => i.file).join(', ')}: no images found for format ${format}`, { format });
   }
   return set;
 }
@@ -78,14 +125,15 @@ export async function run(format: string, files: string[], flags: ImportFlags): 
   if (format !== 'tripleo' && (flags.images !== undefined || flags.pushDestination !== undefined)) {
     throw new AirlockError(ErrorCodes.USAGE, '--images and --push-destination are options of import tripleo only', { format });
   }
-  const kubesprayOnly = flags.inventory !== undefined || (flags.set ?? []).length > 0 || (flags.ansible ?? 'auto') !== 'auto' || flags.asDeployed;
-  if (format !== 'kubespray' && kubesprayOnly) {
-    throw new AirlockError(ErrorCodes.USAGE, '--inventory, --set, --ansible and --as-deployed are options of import kubespray only', { format });
+  if (format !== 'kubespray' && flags.asDeployed) throw new AirlockError(ErrorCodes.USAGE, '--as-deployed is an option of import kubespray only', { format });
+  const ansibleOnly = flags.inventory !== undefined || (flags.set ?? []).length > 0 || (flags.ansible ?? 'auto') !== 'auto';
+  if (format !== 'kubespray' && format !== 'atmosphere' && ansibleOnly) {
+    throw new AirlockError(ErrorCodes.USAGE, '--inventory, --set and --ansible are options of import kubespray and import atmosphere only', { format });
   }
   const images = flags.images !== undefined ? (await readImportInputs([flags.images]))[0] : undefined;
   const options = { ...(images ? { images } : {}), ...(flags.pushDestination !== undefined ? { pushDestination: flags.pushDestination } : {}) };
   const inputs = await readImportInputs(files);
-  const set = format === 'kubespray' ? await importKubesprayRun(inputs, flags) : importImageSet(format, inputs, options, STDERR_NOTES);
+  const set = await importFor(format, inputs, flags, options);
   const sources = [...files, ...(flags.images !== undefined ? [flags.images] : [])];
   // Notes (what the import changed or could not carry over) stay with the file, as its header.
   const notes = set.notes && set.notes.length > 0 ? ['', ...set.notes] : [];

@@ -45,6 +45,14 @@ describe('render --format atmosphere', () => {
       },
     };
     expect(body(render(lock, 'atmosphere', { unpinned: true }))).toEqual({ atmosphere_image_prefix: 'reg:5000/m/' });
+    // Atmosphere's own variables may stay in the expression, as they were at import; a digest written in it is kept.
+    lock.images.heat = image('heat', 'registry.atmosphere.dev/library/heat:2025.1', 'reg:5000/m/registry.atmosphere.dev/library/heat:2025.1', '{{ atmosphere_image_prefix }}registry.atmosphere.dev/library/heat:{{ atmosphere_release }}');
+    lock.images.keepalived = image('keepalived', `ghcr.io/v/keepalived:2.2.8`, 'reg:5000/m/ghcr.io/v/keepalived:2.2.8', `{{ atmosphere_image_prefix }}ghcr.io/v/keepalived:2.2.8@${D}`);
+    expect(body(render(lock, 'atmosphere', { unpinned: true }))).toEqual({ atmosphere_image_prefix: 'reg:5000/m/' });
+    // A mirrored tag that Atmosphere's own release would not give needs the overrides.
+    lock.images.heat.destination = 'reg:5000/m/registry.atmosphere.dev/library/heat:2025.1-fix';
+    expect(Object.keys(body(render(lock, 'atmosphere', { unpinned: true })))).toEqual(['atmosphere_image_overrides']);
+    delete lock.images.heat;
     // Pinned, the digests need the overrides.
     expect(Object.keys(body(render(lock, 'atmosphere')))).toEqual(['atmosphere_image_overrides']);
     // A destination the prefix cannot express falls back to overrides.

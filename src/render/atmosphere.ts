@@ -46,17 +46,35 @@ export const renderAtmosphere: Renderer = (lock, options) => {
 /**
  * The one `atmosphere_image_prefix` that makes every image's Atmosphere expression give its
  * target reference, or undefined when there is none (an image not from Atmosphere, an
- * expression that does not use the prefix alone, targets that need different prefixes).
+ * expression with a filter, targets that need different prefixes). The expression's other
+ * variables (`atmosphere_release`, `atmosphere_kubernetes_version`) are Atmosphere's own and
+ * are not written: they must come out as they were when the image was imported (its source
+ * under an empty prefix), so that only the prefix moves.
  */
 function commonPrefix(lock: Parameters<Renderer>[0], targets: Target[]): string | undefined {
   let prefix: string | undefined;
   for (const t of targets) {
-    const imported = lock.images[t.key]!.origin.imported;
+    const image = lock.images[t.key]!;
+    const imported = image.origin.imported;
     if (imported?.tool !== 'atmosphere' || !imported.expression) return undefined;
-    const solved = solveExpression(imported.expression, targetReference(t));
-    if (!solved || Object.keys(solved).some((k) => k !== PREFIX) || solved[PREFIX] === undefined) return undefined;
+    const solved = solveWithDigest(imported.expression, targetReference(t), image.digest);
+    const asImported = solveWithDigest(imported.expression.replace(PREFIX_PLACEHOLDER, ''), image.source.replace(/@sha256:[0-9a-f]+$/, ''), image.digest);
+    if (!solved || solved[PREFIX] === undefined || !asImported) return undefined;
+    if (Object.keys(solved).some((k) => k !== PREFIX && solved[k] !== asImported[k])) return undefined;
     if (prefix !== undefined && prefix !== solved[PREFIX]) return undefined;
     prefix = solved[PREFIX];
   }
   return prefix;
+}
+
+/** `atmosphere_image_prefix` as a placeholder, however it is spaced. */
+const PREFIX_PLACEHOLDER = /\{\{\s*atmosphere_image_prefix\s*\}\}/g;
+
+/**
+ * The values that make `expression` give `reference`, or the reference pinned by `digest`:
+ * an expression may carry its digest itself (`keepalived:2.2.8@sha256:...`), which an
+ * unpinned target leaves out.
+ */
+function solveWithDigest(expression: string, reference: string, digest: string): Record<string, string> | null {
+  return solveExpression(expression, reference) ?? (reference.includes('@') ? null : solveExpression(expression, `${reference}@${digest}`));
 }

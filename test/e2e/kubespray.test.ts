@@ -6,19 +6,14 @@
  * with the same defaults and the operator's inventory (offline.yml included), makes
  * Kubespray's own expressions give exactly the mirrored references.
  */
-import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseImageSet } from '../../src/imageset/load.js';
-import { planImageSet } from '../../src/imageset/rules.js';
 import { formatLock } from '../../src/lock/write.js';
-import type { LockFile } from '../../src/lock/types.js';
-import type { Digest } from '../../src/oci/digest.js';
-import { formatReference } from '../../src/ref/reference.js';
 import { fixturePath } from '../fixtures/importers/fixtures.js';
-import { makeCliSandbox, show, type CliResult, type CliSandbox } from './cli.js';
+import { ansiblePlaybook, debugJson, lockOf } from './ansible-helpers.js';
+import { makeCliSandbox, show, type CliSandbox } from './cli.js';
 import { failureCode } from './leftovers.js';
 
 const MIRROR = 'reg.local:5000/mirror';
@@ -38,50 +33,6 @@ afterAll(async () => {
 
 /** Runs the CLI with TMPDIR in the sandbox, so what Ansible's run leaves behind can be checked. */
 const airlock = (args: string[]) => sb.run(args, { env: { TMPDIR: sb.dir }, timeoutMs: 120_000 });
-
-/** A lock of every image the set enables, pinned by a digest made from its reference, mirrored under MIRROR. */
-function lockOf(imagesYaml: string): LockFile {
-  const images: LockFile['images'] = {};
-  for (const p of planImageSet(parseImageSet(imagesYaml))) {
-    const { digest: pinned, ...unpinned } = p.source;
-    const source = formatReference(unpinned);
-    const digest = (pinned ?? `sha256:${createHash('sha256').update(source).digest('hex')}`) as Digest;
-    images[p.key] = {
-      source: `${source}@${digest}`,
-      tag: p.source.tag!,
-      digest,
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      size: 1000,
-      destination: `${MIRROR}/${p.source.repository}:${p.source.tag}`,
-      origin: { template: p.template, ...(p.imported ? { imported: p.imported } : {}) },
-    };
-  }
-  return { version: 1, images };
-}
-
-/** Runs ansible-playbook on `playbook` in `dir`, quietly and locally; resolves with its output. */
-function ansiblePlaybook(dir: string, args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ansible-playbook', args, {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: join(dir, 'home'),
-        ANSIBLE_CONFIG: join(dir, 'ansible.cfg'),
-        ANSIBLE_LOCALHOST_WARNING: 'false',
-        ANSIBLE_INVENTORY_UNPARSED_WARNING: 'false',
-        ANSIBLE_NOCOLOR: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 /**
  * What Kubespray's own expressions give, evaluated by Ansible with its defaults as a role and
@@ -111,9 +62,8 @@ async function kubesprayReferences(extraGroupVars: string): Promise<{ downloads:
   await writeFile(join(dir, 'play.json'), JSON.stringify(play));
   const r = await ansiblePlaybook(dir, ['-i', join(dir, 'inventory'), '-e', 'ansible_connection=local', 'play.json']);
   expect(r.code, show(r)).toBe(0);
-  const line = /"msg": (".*")\n/.exec(r.stdout);
-  expect(line, r.stdout).not.toBeNull();
-  const out = JSON.parse(JSON.parse(line![1]!) as string) as { downloads: Record<string, { repo: string; tag: string; checksum?: string }>; kubeadm: string };
+  const out = debugJson(r.stdout) as { downloads: Record<string, { repo: string; tag: string; checksum?: string }>; kubeadm: string } | undefined;
+  if (!out) throw new Error(`the play printed no JSON:\n${r.stdout}`);
   const downloads = Object.fromEntries(Object.entries(out.downloads).map(([name, d]) => [name, { ref: `${d.repo}:${d.tag}`, checksum: d.checksum ?? '' }]));
   return { downloads, kubeadm: out.kubeadm };
 }
@@ -146,7 +96,7 @@ describe('airlock import kubespray with Ansible', () => {
     const imported = await airlock(['import', 'kubespray', ...DEFAULT_FILES, '--inventory', INVENTORY, '--ansible', 'always', '-o', imagesYaml]);
     expect(imported.code, show(imported)).toBe(0);
     expect(imported.stderr).toContain('not from the registry overrides in group_vars/all/offline.yml');
-    const lock = lockOf(await readFile(imagesYaml, 'utf8'));
+    const lock = lockOf(await readFile(imagesYaml, 'utf8'), (p) => `${MIRROR}/${p.source.repository}:${p.source.tag}`);
     expect(Object.keys(lock.images)).toContain('cilium_operator');
     expect(Object.keys(lock.images)).not.toContain('calico_node');
     const lockFile = join(sb.dir, 'round-trip.lock.yaml');
@@ -203,7 +153,8 @@ describe('airlock import kubespray with Ansible', () => {
       airlock(['import', 'kubespray', DEFAULT_FILES[1]!, '--set', 'not a name=1']),
       airlock(['import', 'kubespray', DEFAULT_FILES[1]!, '--ansible', 'sometimes']),
       airlock(['import', 'kubespray', DEFAULT_FILES[1]!, '--inventory', join(sb.dir, 'no-such-inventory')]),
-      airlock(['import', 'atmosphere', DEFAULT_FILES[1]!, '--set', 'a=1']),
+      airlock(['import', 'kubernetes', DEFAULT_FILES[1]!, '--set', 'a=1']),
+      airlock(['import', 'atmosphere', DEFAULT_FILES[1]!, '--as-deployed']),
     ]);
     for (const r of runs) {
       expect(r.code, show(r)).toBe(2);

@@ -3,10 +3,12 @@
  * works exactly as in the deployment. In a private temporary directory (deleted afterwards):
  *
  * - the vars files become the defaults of a role (`defaults/main/NNN-*.yml`, in order), so an
- *   inventory's group_vars override them as they override Kubespray's role defaults;
+ *   inventory's group_vars override them as they override Kubespray's role defaults; files
+ *   that are a role's own vars (Atmosphere's `roles/defaults/vars/main.yml`) become the
+ *   role's vars, which win over the inventory as they do in the deployment;
  * - `--set` values and the pinned registry variables are extra vars (they win over all);
- * - one play on localhost (or, with an inventory, its first `k8s_cluster` or
- *   `kube_control_plane` host, whose group_vars and host_vars then count), `connection:
+ * - one play on localhost (or, with an inventory, the first host of the groups the tool
+ *   decides its images on, whose group_vars and host_vars then count), `connection:
  *   local`, no facts, runs a lookup plugin that templates every request and writes the
  *   values (or errors) to a JSON file.
  *
@@ -20,17 +22,19 @@ import { AirlockError, clip, ErrorCodes } from '../../errors.js';
 import { fromPlain, type RawValue } from './jinja.js';
 import { LOOKUP_NAME, LOOKUP_SOURCE } from './ansible-lookup.js';
 import { runProcess } from './ansible-run.js';
-import type { EvalOutcome, EvalRequest } from './kubespray-evaluate.js';
-import { QUOTE_MAX, type Problem } from './kubespray-problems.js';
+import type { EvalOutcome, EvalRequest } from './evaluate.js';
+import { QUOTE_MAX, type Problem } from './problems.js';
 
 /** What Ansible is asked. */
 export interface AnsibleEvaluation {
   /** Absolute path of ansible-playbook. */
   ansiblePlaybook: string;
-  /** The vars files, in order (later ones override earlier ones). */
-  files: { file: string; text: string }[];
+  /** The vars files, in order (later ones override earlier ones); `roleVars` ones win over the inventory. */
+  files: { file: string; text: string; roleVars?: boolean }[];
   /** An inventory directory or file (`-i`). */
   inventory?: string;
+  /** With an inventory: the groups whose first host the play runs on, most specific first (`k8s_cluster`, `kube_control_plane`). */
+  hostGroups?: readonly string[];
   /** Extra vars: `--set` values and the pinned registry variables. */
   extraVars: Map<string, RawValue>;
   requests: EvalRequest[];
@@ -42,8 +46,11 @@ export interface AnsibleEvaluation {
 export const DEFAULT_ANSIBLE_TIMEOUT_MS = 5 * 60 * 1000;
 
 const ROLE = 'airlock_inputs';
-/** Hosts whose variables count: Kubespray's first cluster host, else localhost (run once, on the first that exists). */
-const INVENTORY_HOSTS = 'k8s_cluster[0]:kube_control_plane[0]:localhost';
+/** Kubespray's hosts whose variables count: its first cluster host, else its first control-plane host. */
+const DEFAULT_HOST_GROUPS = ['k8s_cluster', 'kube_control_plane'];
+
+/** The play's host pattern: the first host of each group, then localhost; the play runs once, on the first that exists. */
+const hostPattern = (groups: readonly string[]) => [...groups.map((g) => `${g}[0]`), 'localhost'].join(':');
 /** The user's Ansible settings that still apply: vault passwords, to read encrypted inventory vars. */
 const KEEP_ENV = /^ANSIBLE_VAULT_/;
 
@@ -86,10 +93,19 @@ function environment(dir: string): NodeJS.ProcessEnv {
 
 async function writeRun(dir: string, e: AnsibleEvaluation): Promise<{ inventory: string; out: string }> {
   const defaults = join(dir, 'roles', ROLE, 'defaults', 'main');
-  await Promise.all([mkdir(defaults, { recursive: true }), mkdir(join(dir, 'lookup_plugins')), mkdir(join(dir, 'home')), mkdir(join(dir, 'tmp'))]);
-  // Role defaults load in name order: the number keeps the files' order.
+  const vars = join(dir, 'roles', ROLE, 'vars', 'main');
+  await Promise.all([
+    mkdir(defaults, { recursive: true }),
+    mkdir(vars, { recursive: true }),
+    mkdir(join(dir, 'lookup_plugins')),
+    mkdir(join(dir, 'home')),
+    mkdir(join(dir, 'tmp')),
+  ]);
+  // Role defaults and vars load in name order: the number keeps the files' order.
   await Promise.all(
-    e.files.map((f, i) => writeFile(join(defaults, `${String(i).padStart(3, '0')}-${basename(f.file).replace(/[^A-Za-z0-9_.-]/g, '_')}.yml`), f.text)),
+    e.files.map((f, i) =>
+      writeFile(join(f.roleVars ? vars : defaults, `${String(i).padStart(3, '0')}-${basename(f.file).replace(/[^A-Za-z0-9_.-]/g, '_')}.yml`), f.text),
+    ),
   );
   const requests = join(dir, 'requests.json');
   const out = join(dir, 'values.json');
@@ -114,7 +130,7 @@ async function writeRun(dir: string, e: AnsibleEvaluation): Promise<{ inventory:
   const play = [
     {
       name: 'airlock import: evaluate the variables',
-      hosts: e.inventory ? INVENTORY_HOSTS : 'localhost',
+      hosts: e.inventory ? hostPattern(e.hostGroups ?? DEFAULT_HOST_GROUPS) : 'localhost',
       gather_facts: false,
       connection: 'local',
       run_once: true,

@@ -13,11 +13,11 @@
 import type { ImageEntry } from '../types.js';
 import { rawText, type Definition, type JinjaWhere, type RawValue } from './jinja.js';
 import { isTemplate } from './jinja-lexer.js';
-import type { Download, DownloadField } from './kubespray-files.js';
-import { Requests, switchOf, type EvalOutcome } from './kubespray-evaluate.js';
+import type { Download, DownloadField } from './vars-files.js';
+import { Requests, switchOf, type EvalOutcome } from './evaluate.js';
 import { checkedDigest, checkedReference, checkedText, type Checked } from './kubespray-image.js';
 import type { ImportPlan } from './kubespray-plan.js';
-import { Problems, type Problem } from './kubespray-problems.js';
+import { Problems, type Problem } from './problems.js';
 import { kubeadmImages, type KubeadmImages } from './kubespray-kubeadm.js';
 import { provenanceFile, referenceExpression, checksumVariable } from './kubespray-provenance.js';
 import { KeyAllocator } from './keys.js';

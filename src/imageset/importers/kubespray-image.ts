@@ -6,8 +6,8 @@
 import { AirlockError, clip } from '../../errors.js';
 import { formatReference, parseReference } from '../../ref/reference.js';
 import type { JinjaWhere, JValue } from './jinja.js';
-import { textOf, type EvalOutcome } from './kubespray-evaluate.js';
-import { QUOTE_MAX, type Problem } from './kubespray-problems.js';
+import { textOf, type EvalOutcome } from './evaluate.js';
+import { QUOTE_MAX, type Problem } from './problems.js';
 
 /** A value, or the problem that stands in its way. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; problem: Problem };

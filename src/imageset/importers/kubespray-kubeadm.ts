@@ -4,11 +4,11 @@
  */
 import type { ImageEntry } from '../types.js';
 import type { Definition, JinjaWhere } from './jinja.js';
-import type { Download } from './kubespray-files.js';
-import { Requests, type EvalOutcome } from './kubespray-evaluate.js';
+import type { Download } from './vars-files.js';
+import { Requests, type EvalOutcome } from './evaluate.js';
 import { checkedReference, checkedText } from './kubespray-image.js';
 import { whereOf } from './kubespray-pairs.js';
-import type { Problem } from './kubespray-problems.js';
+import type { Problem } from './problems.js';
 import { provenanceFile } from './kubespray-provenance.js';
 import { normaliseKey } from './keys.js';
 

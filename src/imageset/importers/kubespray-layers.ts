@@ -9,7 +9,7 @@
  */
 import type { Definition, RawValue } from './jinja.js';
 import { rawText } from './jinja.js';
-import type { VarsFile } from './kubespray-files.js';
+import type { VarsFile } from './vars-files.js';
 
 /** Variables named like this are image sources the offline setup redirects. */
 export const REGISTRY_SUFFIX = '_image_repo';

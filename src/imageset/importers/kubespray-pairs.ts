@@ -6,10 +6,10 @@
  */
 import type { Definition, JinjaWhere } from './jinja.js';
 import { rawText } from './jinja.js';
-import { Requests } from './kubespray-evaluate.js';
+import { Requests } from './evaluate.js';
 import { checkedDigest, checkedReference, checkedText, valueProblem } from './kubespray-image.js';
 import type { ImportPlan } from './kubespray-plan.js';
-import { Problems } from './kubespray-problems.js';
+import { Problems } from './problems.js';
 import { KeyAllocator } from './keys.js';
 
 const REPO = '_image_repo';

@@ -1,6 +1,6 @@
 /** The shape every Kubespray import takes: the values it needs evaluated, then the image set built from them. */
 import type { ImageSet } from '../types.js';
-import type { EvalOutcome, EvalRequest } from './kubespray-evaluate.js';
+import type { EvalOutcome, EvalRequest } from './evaluate.js';
 
 /** An image set with notes (one line each) on what the import decided, kept as the file's header. */
 export type ImportedSet = ImageSet & { notes?: string[] };

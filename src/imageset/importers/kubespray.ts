@@ -16,8 +16,8 @@
 import { dirname } from 'node:path';
 import { AirlockError, ErrorCodes } from '../../errors.js';
 import type { JinjaLimits } from './jinja.js';
-import { evaluateBuiltin, type EvalOutcome } from './kubespray-evaluate.js';
-import { readVarsFile, type VarsFile } from './kubespray-files.js';
+import { evaluateBuiltin, type EvalOutcome } from './evaluate.js';
+import { readVarsFile, type VarsFile } from './vars-files.js';
 import { planDownloads } from './kubespray-downloads.js';
 import { provenanceFile } from './kubespray-provenance.js';
 import { layerVariables, type Layers } from './kubespray-layers.js';

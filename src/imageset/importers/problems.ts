@@ -69,9 +69,9 @@ export class Problems {
     this.list.push(p);
   }
 
-  /** Throws IMPORT_INVALID listing every problem, when there is any. */
-  throwIfAny(): void {
-    if (this.list.length > 0) throw importFailure(this.list);
+  /** Throws IMPORT_INVALID listing every problem (in `tool`'s variables), when there is any. */
+  throwIfAny(tool?: string): void {
+    if (this.list.length > 0) throw importFailure(this.list, tool);
   }
 }
 
@@ -80,11 +80,11 @@ export class Problems {
  * several are listed one per line under a count. Details carry the first problem's file,
  * line and variable, and every problem.
  */
-export function importFailure(problems: Problem[]): AirlockError {
+export function importFailure(problems: Problem[], tool = 'Kubespray'): AirlockError {
   const first = problems[0]!;
   const lines = problems.slice(0, MAX_LISTED).map(problemLine);
   if (problems.length > MAX_LISTED) lines.push(`... and ${problems.length - MAX_LISTED} more`);
-  const message = problems.length === 1 ? lines[0]! : `${problems.length} problems in the Kubespray variables:\n  ${lines.join('\n  ')}`;
+  const message = problems.length === 1 ? lines[0]! : `${problems.length} problems in the ${tool} variables:\n  ${lines.join('\n  ')}`;
   return new AirlockError(ErrorCodes.IMPORT_INVALID, message, {
     file: first.file,
     ...(first.line ? { line: first.line } : {}),

@@ -1,7 +1,7 @@
 /**
- * Reads Ansible vars files (Kubespray's role defaults, an inventory's group_vars, an
- * operator's overrides) into variable definitions with their lines, and Kubespray's
- * `downloads:` table into its entries with the fields as written.
+ * Reads Ansible vars files (Kubespray's and Atmosphere's role defaults and vars, an
+ * inventory's group_vars, an operator's overrides) into variable definitions with their
+ * lines, and Kubespray's `downloads:` table into its entries with the fields as written.
  */
 import { isMap, isScalar, isSeq, type Scalar } from 'yaml';
 import type { Definition, RawValue } from './jinja.js';
@@ -28,6 +28,8 @@ export interface VarsFile {
   text: string;
   defs: Definition[];
   downloads?: Download[];
+  /** For each variable written as a map: the line of each of its keys (`_atmosphere_images.keystone_api`). */
+  keyLines: Map<string, Map<string, number>>;
 }
 
 /** YAML nodes one file may expand to (aliases included), so an alias bomb fails fast. */
@@ -95,7 +97,7 @@ function scalar(s: Scalar): RawValue {
 export function readVarsFile(input: ImportInput): VarsFile {
   const [src] = parseYaml(input);
   const root = src!.doc.contents;
-  const out: VarsFile = { file: input.file, text: input.text, defs: [] };
+  const out: VarsFile = { file: input.file, text: input.text, defs: [], keyLines: new Map() };
   if (root === null || (isScalar(root) && root.value === null)) return out;
   if (!isMap(root)) throw importError(input.file, lineOf(src!, root), 'a vars file must be a map of variable names to values');
   const reader = new RawReader(src!);
@@ -105,8 +107,23 @@ export function readVarsFile(input: ImportInput): VarsFile {
     const line = lineOf(src!, pair.key);
     out.defs.push({ name, file: input.file, ...(line ? { line } : {}), value: reader.read(pair.value) });
     if (name === 'downloads') out.downloads = readDownloads(src!, pair.value, reader);
+    const lines = keyLinesOf(src!, pair.value);
+    if (lines) out.keyLines.set(name, lines);
   }
   return out;
+}
+
+/** The line of each key of a map value (its first level), when the value is a map. */
+function keyLinesOf(src: YamlSource, node: unknown): Map<string, number> | undefined {
+  const map = deref(src, node);
+  if (!isMap(map)) return undefined;
+  const lines = new Map<string, number>();
+  for (const pair of map.items) {
+    const key = scalarText(pair.key);
+    const line = lineOf(src, pair.key);
+    if (key !== undefined && line !== undefined) lines.set(key, line);
+  }
+  return lines;
 }
 
 function readDownloads(src: YamlSource, node: unknown, reader: RawReader): Download[] {

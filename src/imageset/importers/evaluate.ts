@@ -6,7 +6,7 @@
  */
 import { AirlockError, clip, ErrorCodes } from '../../errors.js';
 import { JinjaError, JinjaScope, OMIT, type Definition, type JinjaLimits, type JinjaWhere, type JValue, type RawValue } from './jinja.js';
-import { problemOf, QUOTE_MAX, type Problem } from './kubespray-problems.js';
+import { problemOf, QUOTE_MAX, type Problem } from './problems.js';
 
 /** One value to evaluate. */
 export interface EvalRequest {
