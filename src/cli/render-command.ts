@@ -17,15 +17,21 @@ export function renderCommand(): Command {
     'after',
     `
 Formats:
-  atmosphere   atmosphere_images: key -> reference (destination when the image has one)
-  kubespray    <key>_image_repo, <key>_image_tag, <key>_digest_checksum
-  tripleo      parameter_defaults: Container<Key>Image
+  atmosphere   atmosphere_image_overrides: Atmosphere's image name -> reference (destination
+               when the image has one); --unpinned: atmosphere_image_prefix alone when that
+               is all a registry move needs
+  kubespray    images imported from Kubespray's downloads: the variables Kubespray builds
+               them from (repo, tag, checksum), solved for the mirrored reference; others:
+               <key>_image_repo, <key>_image_tag, <key>_digest_checksum
+  tripleo      parameter_defaults: every Heat parameter an imported image carries
+               (ContainerHAProxyImage, ContainerHAProxyConfigImage); others Container<Key>Image
   helm         <key>: {image: {registry, repository, tag, digest}}
   list         one registry/repo:tag@digest per line, sorted by key
   containerd   certs.d/<registry>/hosts.toml for containerd and registries.conf for CRI-O/podman
 
 Examples:
-  airlock render images.lock.yaml --format kubespray -o group_vars/all/images.yml
+  airlock render images.lock.yaml --format kubespray -o inventory/mycluster/group_vars/all/zz-airlock-images.yml
+  airlock render images.lock.yaml --format atmosphere -o inventory/group_vars/all/zz-airlock-images.yml
   airlock render images.lock.yaml --format list --unpinned
   airlock render images.lock.yaml --format containerd --mirror registry.local:5000 --ca /etc/pki/mirror-ca.pem -o out/`,
   );

@@ -4,6 +4,9 @@
  * evaluated with Jinja's rules, and named as the boolean parameter that switches their images.
  */
 import type { ParamValue } from '../types.js';
+import { Budget } from './jinja-errors.js';
+import { lexExpression } from './jinja-lexer.js';
+import { parseExpression, type Expr } from './jinja-parser.js';
 
 /** A parsed condition. Values compared with `==` are kept as the text they are written as. */
 export type Condition =
@@ -17,119 +20,61 @@ export type Condition =
 export const MAX_CONDITION_LENGTH = 256;
 const MAX_DEPTH = 16;
 
-type Token = { kind: 'ident' | 'literal' | 'op'; text: string };
+/** The condition as written, for messages. */
+const quoted = (text: string) => JSON.stringify(text.trim().slice(0, 60));
 
-const TOKEN_RE = /\s*(?:([A-Za-z_][A-Za-z0-9_]*)|'([^'\\]*)'|"([^"\\]*)"|(-?[0-9]+(?:\.[0-9]+)?)|(==|!=|\(|\)))/y;
-
-function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  let at = 0;
-  while (at < text.length) {
-    if (text.slice(at).trim() === '') break;
-    TOKEN_RE.lastIndex = at;
-    const m = TOKEN_RE.exec(text);
-    if (!m) throw new Error(`cannot read "${text.slice(at).trim().slice(0, 40)}"`);
-    at = TOKEN_RE.lastIndex;
-    if (m[1] !== undefined) tokens.push({ kind: 'ident', text: m[1] });
-    else if (m[2] !== undefined || m[3] !== undefined || m[4] !== undefined) tokens.push({ kind: 'literal', text: m[2] ?? m[3] ?? m[4]! });
-    else tokens.push({ kind: 'op', text: m[5]! });
-  }
-  return tokens;
-}
-
-const KEYWORDS = new Set(['and', 'or', 'not', 'is', 'in', 'defined', 'true', 'false', 'True', 'False', 'none', 'None']);
-
-/** Recursive descent over `or`, `and`, `not`, comparisons and parentheses. */
-class Parser {
-  private at = 0;
-  constructor(private readonly tokens: Token[]) {}
-
-  parse(): Condition {
-    const c = this.or(0);
-    if (this.at < this.tokens.length) throw new Error(`unexpected "${this.tokens[this.at]!.text}"`);
-    return c;
-  }
-
-  private peek(text: string): boolean {
-    const t = this.tokens[this.at];
-    return t !== undefined && t.kind !== 'literal' && t.text === text;
-  }
-
-  private take(): Token {
-    const t = this.tokens[this.at++];
-    if (!t) throw new Error('the condition ends too early');
-    return t;
-  }
-
-  private or(depth: number): Condition {
-    const of = [this.and(depth)];
-    while (this.peek('or')) {
-      this.at++;
-      of.push(this.and(depth));
+/** A Jinja expression's tree as a condition, or an Error saying what cannot be kept as one. */
+function conditionOf(e: Expr, depth: number): Condition {
+  if (depth > MAX_DEPTH) throw new Error(`nested more than ${MAX_DEPTH} deep`);
+  switch (e.k) {
+    case 'name':
+      return { kind: 'var', name: e.name };
+    case 'not':
+      return negate(conditionOf(e.value, depth + 1));
+    case 'bin': {
+      if (e.op !== 'and' && e.op !== 'or') break;
+      const of = [e.left, e.right].flatMap((x) => {
+        const c = conditionOf(x, depth + 1);
+        return (c.kind === 'and' || c.kind === 'or') && c.kind === e.op ? c.of : [c];
+      });
+      return { kind: e.op, of };
     }
-    return of.length === 1 ? of[0]! : { kind: 'or', of };
-  }
-
-  private and(depth: number): Condition {
-    const of = [this.not(depth)];
-    while (this.peek('and')) {
-      this.at++;
-      of.push(this.not(depth));
-    }
-    return of.length === 1 ? of[0]! : { kind: 'and', of };
-  }
-
-  private not(depth: number): Condition {
-    if (depth > MAX_DEPTH) throw new Error(`nested more than ${MAX_DEPTH} deep`);
-    if (this.peek('not')) {
-      this.at++;
-      return negate(this.not(depth + 1));
-    }
-    return this.comparison(depth);
-  }
-
-  private comparison(depth: number): Condition {
-    if (this.peek('(')) {
-      this.at++;
-      const inner = this.or(depth + 1);
-      if (!this.peek(')')) throw new Error('a "(" is not closed');
-      this.at++;
-      return inner;
-    }
-    const t = this.take();
-    if (t.kind !== 'ident' || KEYWORDS.has(t.text)) throw new Error(`expected a variable, found "${t.text}"`);
-    const name = t.text;
-    if (this.peek('==') || this.peek('!=')) {
-      const negated = this.take().text === '!=';
-      const v = this.take();
-      if (v.kind !== 'literal') throw new Error(`${name} is compared with "${v.text}"; only a quoted string or a number is supported`);
-      return { kind: 'eq', name, value: v.text, negated };
-    }
-    if (this.peek('is')) {
-      this.at++;
-      let negated = false;
-      if (this.peek('not')) {
-        this.at++;
-        negated = true;
+    case 'cmp': {
+      const [op, right] = e.rest[0]!;
+      if (e.rest.length !== 1 || (op !== '==' && op !== '!=') || e.first.k !== 'name') break;
+      if (right.k !== 'lit' || (typeof right.value !== 'string' && typeof right.value !== 'number')) {
+        throw new Error(`${e.first.name} is compared with something else than a quoted string or a number`);
       }
-      const test = this.take();
-      if (test.text !== 'defined') throw new Error(`only "is defined" and "is not defined" are supported, not "is ${test.text}"`);
-      return { kind: 'defined', name, negated };
+      return { kind: 'eq', name: e.first.name, value: String(right.value), negated: op === '!=' };
     }
-    return { kind: 'var', name };
+    case 'test':
+      if (e.value.k !== 'name') break;
+      if (e.name !== 'defined' && e.name !== 'undefined') throw new Error(`only "is defined" and "is not defined" are supported, not "is ${e.name}"`);
+      return { kind: 'defined', name: e.value.name, negated: e.negate !== (e.name === 'undefined') };
   }
+  throw new Error('only variables, not, and, or, parentheses, == and != with a string or number, and "is (not) defined" are supported');
 }
 
 /**
- * Parses the condition of an `{% if %}` or `{% elif %}`: variables, `not`, `and`, `or`,
- * parentheses, `NAME == 'text'`, `NAME != 'text'` (strings or numbers), `NAME is defined`
- * and `NAME is not defined`. Anything else throws an Error whose message says what.
+ * Parses the condition of an `{% if %}` or `{% elif %}` with the Jinja parser: variables,
+ * `not`, `and`, `or`, parentheses, `NAME == 'text'`, `NAME != 'text'` (strings or numbers),
+ * `NAME is defined` and `NAME is not defined`. Anything else throws an Error whose message
+ * says what.
  */
 export function parseCondition(text: string): Condition {
   if (text.length > MAX_CONDITION_LENGTH) throw new Error(`a condition is at most ${MAX_CONDITION_LENGTH} characters`);
-  const tokens = tokenize(text);
-  if (tokens.length === 0) throw new Error('the condition is empty');
-  return new Parser(tokens).parse();
+  if (text.trim() === '') throw new Error('the condition is empty');
+  let expr: Expr;
+  try {
+    expr = parseExpression(lexExpression(text), new Budget());
+  } catch (err) {
+    throw new Error(`cannot read ${quoted(text)}: ${(err as Error).message}`);
+  }
+  try {
+    return conditionOf(expr, 0);
+  } catch (err) {
+    throw new Error(`cannot read ${quoted(text)}: ${(err as Error).message}`);
+  }
 }
 
 /** `not c`, pushed down to the leaves (De Morgan), so names and descriptions stay flat. */
