@@ -12,6 +12,7 @@ const BENCHES: Array<{ file: string; takes: string[] }> = [
   { file: 'mirror.bench.ts', takes: ['size', 'runs', 'tools'] },
   { file: 'resolve.bench.ts', takes: ['images', 'runs'] },
   { file: 'scale.bench.ts', takes: ['sizes'] },
+  { file: 'import.bench.ts', takes: ['import-sizes'] },
 ];
 
 const { values } = parseArgs({

@@ -14,7 +14,7 @@ import {
 import { runAtmosphereImport } from '../imageset/importers/atmosphere-run.js';
 import { ANSIBLE_MODES, type AnsibleMode, type EvaluatorUsed } from '../imageset/importers/evaluator-choice.js';
 import { runKubesprayImport } from '../imageset/importers/kubespray-run.js';
-import { interruptSignal } from './interrupt.js';
+import { blockingSection, interruptSignal } from './interrupt.js';
 
 /** Flags of `airlock import`. */
 export interface ImportFlags {
@@ -72,6 +72,7 @@ async function importKubesprayRun(inputs: ImportInput[], flags: ImportFlags): Pr
     ...(flags.inventory !== undefined ? { inventory: flags.inventory } : {}),
     ...(flags.asDeployed ? { asDeployed: true } : {}),
     signal: interruptSignal(),
+    blocking: blockingSection,
   });
   sayEvaluator('Kubespray', evaluator);
   for (const w of warnings) STDERR_NOTES.warn(w);
@@ -85,6 +86,7 @@ async function importAtmosphereRun(inputs: ImportInput[], flags: ImportFlags): P
     sets: variablesOf(flags.set ?? []),
     ...(flags.inventory !== undefined ? { inventory: flags.inventory } : {}),
     signal: interruptSignal(),
+    blocking: blockingSection,
   });
   for (const f of alsoRead) process.stderr.write(`airlock: read the role's defaults too: ${f}\n`);
   sayEvaluator('Atmosphere', evaluator);
@@ -99,7 +101,7 @@ async function importFor(format: string, inputs: ImportInput[], flags: ImportFla
       ? await importKubesprayRun(inputs, flags)
       : format === 'atmosphere'
         ? await importAtmosphereRun(inputs, flags)
-        : importImageSet(format, inputs, options, STDERR_NOTES);
+        : blockingSection(() => importImageSet(format, inputs, options, STDERR_NOTES));
   if (Object.keys(set.images).length === 0) {
     throw new AirlockError(ErrorCodes.IMPORT_INVALID, `${inputs.map((i) => i.file).join(', ')}: no images found for format ${format}`, { format });
   }
@@ -138,7 +140,7 @@ export async function run(format: string, files: string[], flags: ImportFlags): 
   // Notes (what the import changed or could not carry over) stay with the file, as its header.
   const notes = set.notes && set.notes.length > 0 ? ['', ...set.notes] : [];
   const header = [`Imported by \`airlock import ${format}\` from ${sources.map((f) => basename(f)).join(', ')}`, ...notes].join('\n');
-  const text = stringifyImageSet(set, header);
+  const text = blockingSection(() => stringifyImageSet(set, header));
   if (!flags.output) {
     process.stdout.write(text);
     return;

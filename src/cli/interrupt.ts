@@ -33,3 +33,20 @@ export function interruptSignal(): AbortSignal {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   return c.signal;
 }
+
+/**
+ * Runs synchronous `fn` with the signals' default action: a long synchronous step (parsing a
+ * large file, evaluating thousands of templates) blocks the event loop, so no handler could
+ * run before it ends; without handlers, Ctrl-C or SIGTERM ends the process at once (the shell
+ * reports 130 or 143). Only for steps that hold nothing to clean up. The handlers are back
+ * when `fn` returns or throws; a signal that came in just before is still handled then.
+ */
+export function blockingSection<T>(fn: () => T): T {
+  const saved = (['SIGINT', 'SIGTERM'] as const).map((name) => [name, process.listeners(name)] as const);
+  for (const [name] of saved) process.removeAllListeners(name);
+  try {
+    return fn();
+  } finally {
+    for (const [name, listeners] of saved) for (const l of listeners) process.on(name, l);
+  }
+}

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -104,11 +104,13 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult
       clearTimeout(timer);
       reject(e);
     });
-    child.once('close', (code) => {
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
       const stderr = Buffer.concat(err).toString('utf8');
+      // Ended by a signal: the code a shell reports (128 + its number).
+      const bySignal = signal ? 128 + (constants.signals[signal] ?? 0) : -1;
       resolve({
-        code: timedOut ? -1 : (code ?? -1),
+        code: timedOut ? -1 : (code ?? bySignal),
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: timedOut ? `${stderr}\n[e2e] airlock ${args.join(' ')} timed out` : stderr,
       });

@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finishAtmosphere, isRoleVars, prepareAtmosphere, type AtmosphereImportOptions } from './atmosphere.js';
-import { evaluateRequests, type AnsibleMode, type EvaluatorUsed } from './evaluator-choice.js';
+import { evaluateRequests, RUN_AS_IS, type AnsibleMode, type Blocking, type EvaluatorUsed } from './evaluator-choice.js';
 import { ATMOSPHERE_GROUPS, readInventoryVars } from './inventory.js';
 import type { ImportedSet } from './kubespray-plan.js';
 import type { ImportInput } from './source.js';
@@ -18,6 +18,8 @@ export interface AtmosphereRunOptions extends Omit<AtmosphereImportOptions, 'inv
   ansible?: AnsibleMode;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** How to run the long synchronous steps (reading, evaluating, building the set). */
+  blocking?: Blocking;
 }
 
 /** The set, warnings, the evaluator that ran (none when nothing needed evaluating) and the files read besides those given. */
@@ -68,8 +70,9 @@ export async function runAtmosphereImport(inputs: ImportInput[], options: Atmosp
   const alsoRead = await roleDefaultsOf(inputs.map((i) => i.file));
   const defaults = await Promise.all(alsoRead.map(async (file) => ({ file, text: await readFile(file, 'utf8') })));
   const inventoryFiles = options.inventory !== undefined ? await readInventoryVars(options.inventory, ATMOSPHERE_GROUPS) : [];
-  const prepared = prepareAtmosphere([...defaults, ...inputs], { ...options, inventoryFiles });
-  if (prepared.requests.length === 0) return { ...finishAtmosphere(prepared, []), alsoRead };
+  const blocking = options.blocking ?? RUN_AS_IS;
+  const prepared = blocking(() => prepareAtmosphere([...defaults, ...inputs], { ...options, inventoryFiles }));
+  if (prepared.requests.length === 0) return { ...blocking(() => finishAtmosphere(prepared, [])), alsoRead };
   const { outcomes, evaluator } = await evaluateRequests({
     mode: options.ansible ?? 'auto',
     defs: prepared.defs,
@@ -80,6 +83,7 @@ export async function runAtmosphereImport(inputs: ImportInput[], options: Atmosp
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    blocking,
   });
-  return { ...finishAtmosphere(prepared, outcomes), evaluator, alsoRead };
+  return { ...blocking(() => finishAtmosphere(prepared, outcomes)), evaluator, alsoRead };
 }

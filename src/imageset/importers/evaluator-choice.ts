@@ -34,7 +34,15 @@ export interface EvaluationInput {
   limits?: JinjaLimits;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Runs a long synchronous step (the CLI lets a signal end the process at once during it); default: just runs it. */
+  blocking?: Blocking;
 }
+
+/** How a caller runs long synchronous steps. */
+export type Blocking = <T>(fn: () => T) => T;
+
+/** Runs the step as it is. */
+export const RUN_AS_IS: Blocking = (fn) => fn();
 
 /**
  * The outcomes of `input.requests` (in order) and the evaluator that gave them. `always`
@@ -47,7 +55,8 @@ export async function evaluateRequests(input: EvaluationInput): Promise<{ outcom
   }
   if (!path) {
     const why = input.mode === 'never' ? '--ansible never' : 'ansible-playbook is not on PATH';
-    return { outcomes: evaluateBuiltin(input.defs, input.requests, input.limits), evaluator: { kind: 'builtin', why } };
+    const outcomes = (input.blocking ?? RUN_AS_IS)(() => evaluateBuiltin(input.defs, input.requests, input.limits));
+    return { outcomes, evaluator: { kind: 'builtin', why } };
   }
   const outcomes = await evaluateWithAnsible({
     ansiblePlaybook: path,

@@ -2,7 +2,7 @@
  * A Kubespray import as the CLI runs it: the inventory read, then the values evaluated by
  * Ansible when it is installed (or asked for), else by the built-in evaluator.
  */
-import { evaluateRequests, type AnsibleMode, type EvaluatorUsed } from './evaluator-choice.js';
+import { evaluateRequests, RUN_AS_IS, type AnsibleMode, type Blocking, type EvaluatorUsed } from './evaluator-choice.js';
 import { KUBESPRAY_GROUPS, readInventoryVars } from './inventory.js';
 import { finishImport, prepareKubespray, type KubesprayImport, type KubesprayImportOptions } from './kubespray.js';
 import type { ImportInput } from './source.js';
@@ -16,6 +16,8 @@ export interface KubesprayRunOptions extends Omit<KubesprayImportOptions, 'inven
   ansible?: AnsibleMode;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** How to run the long synchronous steps (reading, evaluating, building the set). */
+  blocking?: Blocking;
 }
 
 /** The set and warnings, and which evaluator gave them. */
@@ -31,7 +33,8 @@ export interface KubesprayRun extends KubesprayImport {
  */
 export async function runKubesprayImport(inputs: ImportInput[], options: KubesprayRunOptions = {}): Promise<KubesprayRun> {
   const inventoryFiles = options.inventory !== undefined ? await readInventoryVars(options.inventory, KUBESPRAY_GROUPS) : [];
-  const prepared = prepareKubespray(inputs, { ...options, inventoryFiles });
+  const blocking = options.blocking ?? RUN_AS_IS;
+  const prepared = blocking(() => prepareKubespray(inputs, { ...options, inventoryFiles }));
   // The defaults' registries stay the sources under Ansible too, and --set wins over all.
   const extraVars = new Map(prepared.layers.pinned);
   for (const [k, v] of Object.entries(options.sets ?? {})) extraVars.set(k, v);
@@ -45,6 +48,7 @@ export async function runKubesprayImport(inputs: ImportInput[], options: Kubespr
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    blocking,
   });
-  return { ...finishImport(prepared, outcomes), evaluator };
+  return { ...blocking(() => finishImport(prepared, outcomes)), evaluator };
 }

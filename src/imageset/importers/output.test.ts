@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { ErrorCodes } from '../../errors.js';
 import { fixture, thrown } from '../../../test/fixtures/importers/fixtures.js';
 import { parseImageSet } from '../load.js';
+import type { ImageSet } from '../types.js';
 import { importImageSet, IMPORT_FORMATS } from './index.js';
 import { stringifyImageSet } from './output.js';
 
@@ -59,11 +60,23 @@ describe('importImageSet', () => {
   });
 });
 
+/** Sets with every field imports write (imported with expressions and parameter lists, enabled_by). */
+function importedSets(): [string, ImageSet][] {
+  const atmosphere = ['atmosphere-2025/roles/defaults/defaults/main.yml', 'atmosphere-2025/roles/defaults/vars/main.yml', 'atmosphere-overrides.yml'].map(fixture);
+  const kubespray = ['checksums.yml', 'download.yml', 'main.yml'].map((f) => fixture(`kubespray-v2.28/roles/kubespray_defaults/defaults/main/${f}`));
+  const tripleo = importImageSet('tripleo', [fixture('tripleo/containers-prepare-parameter.yaml')], { images: fixture('tripleo/tripleo_containers.yaml.j2'), pushDestination: '192.168.24.1:8787' });
+  return [
+    ...FIXTURES.map(([format, name]): [string, ImageSet] => [name, importImageSet(format, [fixture(name)])]),
+    ['atmosphere-2025', importImageSet('atmosphere', atmosphere)],
+    ['kubespray-v2.28', importImageSet('kubespray', kubespray)],
+    ['tripleo', tripleo],
+  ];
+}
+
 describe('stringifyImageSet writes one image at a time', () => {
   it('gives the bytes the YAML writer gives for the whole document', async () => {
     const { Document } = await import('yaml');
-    for (const [format, name] of FIXTURES) {
-      const set = importImageSet(format, [fixture(name)]);
+    for (const [name, set] of importedSets()) {
       const keys = Object.keys(set.images).sort();
       const doc = new Document(
         { version: set.version, parameters: set.parameters, images: Object.fromEntries(keys.map((k) => [k, set.images[k]])), rules: set.rules, credentials: set.credentials },
