@@ -5,6 +5,7 @@
  */
 import { isMap, isScalar, isSeq, type Scalar } from 'yaml';
 import type { Definition, RawValue } from './jinja.js';
+import { readVarsFileFast } from './vars-files-fast.js';
 import { deref, importError, lineOf, parseYaml, scalarText, type ImportInput, type YamlSource } from './source.js';
 
 /** One field of a download entry, as written (`repo: "{{ cilium_operator_image_repo }}-generic"`). */
@@ -91,10 +92,16 @@ function scalar(s: Scalar): RawValue {
 }
 
 /**
- * Reads one vars file. An empty file has no variables; anything but a map at the top, bad
+ * Reads one vars file: the fast way when it is plain (vars-files-fast.ts), else carefully,
+ * with the same result. An empty file has no variables; anything but a map at the top, bad
  * YAML, or a `downloads:` that is not a map of maps is IMPORT_INVALID at its line.
  */
 export function readVarsFile(input: ImportInput): VarsFile {
+  return readVarsFileFast(input, MAX_NODES, MAX_NESTING) ?? readVarsFileCarefully(input);
+}
+
+/** readVarsFile with the careful parser alone (a syntax tree, every position known). */
+export function readVarsFileCarefully(input: ImportInput): VarsFile {
   const [src] = parseYaml(input);
   const root = src!.doc.contents;
   const out: VarsFile = { file: input.file, text: input.text, defs: [], keyLines: new Map() };
