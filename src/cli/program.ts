@@ -7,8 +7,10 @@ import { EXIT_CODES_HELP, exitCodeFor, ExitCodes } from './exit-codes.js';
 import { importCommand } from './import-command.js';
 import { mirrorCommand } from './mirror-command.js';
 import { planCommand } from './plan-command.js';
+import { pullCommand } from './pull-command.js';
 import { renderCommand } from './render-command.js';
 import { resolveCommand } from './resolve-command.js';
+import { storeCommand } from './store-command.js';
 
 /** Builds the `airlock` command tree. */
 export function buildProgram(): Command {
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
     .addHelpText('after', EXIT_CODES_HELP);
   program.addCommand(copyCommand().exitOverride());
   program.addCommand(mirrorCommand().exitOverride());
+  program.addCommand(pullCommand().exitOverride());
+  program.addCommand(storeCommand().exitOverride());
   program.addCommand(planCommand().exitOverride());
   program.addCommand(resolveCommand().exitOverride());
   program.addCommand(diffCommand().exitOverride());

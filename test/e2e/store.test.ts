@@ -167,6 +167,101 @@ describe('airlock mirror LIST --from oci:DIR --to store:', () => {
   });
 });
 
+describe('airlock pull, store ls, store verify, store prune', () => {
+  let sb: CliSandbox;
+  let lock: string;
+  const fullRef = (repoRef: string) => `${A.host}/${repoRef}`;
+  beforeAll(async () => {
+    sb = await makeCliSandbox();
+    const set = join(sb.dir, 'images.yaml');
+    await writeFile(set, `images:\n  multi: ${fullRef('store/multi:t')}\n  single: ${fullRef('store/single:1')}\n`);
+    lock = join(sb.dir, 'images.lock.yaml');
+    const r = await sb.run(['resolve', set, '-o', lock]);
+    expect(r.code, show(r)).toBe(0);
+  });
+  afterAll(async () => {
+    await sb?.remove();
+  });
+
+  const storeJson = async (args: string[]) => {
+    const r = await sb.run(['store', ...args, '--json']);
+    return { r, out: r.stdout ? (JSON.parse(r.stdout) as Record<string, any>) : undefined };
+  };
+  const sent = (stdout: string) => imageResults(stdout).reduce((n, i) => n + Number(i.bytesSent ?? 0), 0);
+
+  it('pulls a lock into the store once; a second pull downloads nothing', async () => {
+    const first = await sb.run(['pull', lock, '--json']);
+    expect(first.code, show(first)).toBe(0);
+    expect(imageResults(first.stdout).map((i) => i.status)).toEqual(['copied', 'copied']);
+    const again = await sb.run(['pull', lock, '--json']);
+    expect(again.code, show(again)).toBe(0);
+    expect(imageResults(again.stdout).map((i) => i.status)).toEqual(['up-to-date', 'up-to-date']);
+    expect(sent(again.stdout)).toBe(0);
+
+    const { r, out } = await storeJson(['ls']);
+    expect(r.code, show(r)).toBe(0);
+    const base = single.layers[0]!.desc.size;
+    expect(out!.images.map((i: { name: string }) => i.name)).toEqual([fullRef('store/multi:t'), fullRef('store/single:1')]);
+    expect(out!.images[0]).toMatchObject({ digest: multi.manifestDesc.digest, platforms: ['linux/amd64', 'linux/arm64/v8'], sharedBytes: base, missing: [] });
+    expect(out!.images[1]).toMatchObject({ digest: single.manifestDesc.digest, sharedBytes: base });
+    expect(out!.unreferenced).toEqual({ count: 0, bytes: 0 });
+  });
+
+  it('finds a damaged blob (STORE_DAMAGED, exit 1), removes it with --repair, and the next pull fetches only it', async () => {
+    const layer = single.layers[0]!.desc;
+    const file = join(sb.store, 'blobs', 'sha256', layer.digest.slice(7));
+    const bytes = await readFile(file);
+    bytes[10] = bytes[10]! ^ 0x01;
+    await writeFile(file, bytes);
+    const damaged = await sb.run(['store', 'verify']);
+    expect(damaged.code, show(damaged)).toBe(1);
+    expect(damaged.stderr).toContain('[STORE_DAMAGED]');
+    expect(damaged.stdout).toContain(`damaged  ${layer.digest}`);
+    expect(damaged.stdout).toContain(`missing  ${layer.digest}  needed by ${fullRef('store/multi:t')}, ${fullRef('store/single:1')}`);
+    const repaired = await sb.run(['store', 'verify', '--repair']);
+    expect(repaired.code, show(repaired)).toBe(1);
+    expect(repaired.stdout).toContain('(removed)');
+    expect(repaired.stdout).toContain(`unnamed  ${fullRef('store/multi:t')}  (pull it again)`);
+    const pulled = await sb.run(['pull', lock, '--json']);
+    expect(pulled.code, show(pulled)).toBe(0);
+    // The one shared layer, once, for both images.
+    expect(sent(pulled.stdout)).toBe(layer.size);
+    const clean = await sb.run(['store', 'verify']);
+    expect(clean.code, show(clean)).toBe(0);
+    await validateLayout(sb.store, fullRef('store/single:1'), { checkDiffIds: true });
+  });
+
+  it('prunes what no kept lock names: the image, then its own blobs, never the shared ones', async () => {
+    const onlySingle = join(sb.dir, 'single.lock.yaml');
+    const text = await readFile(lock, 'utf8');
+    await writeFile(onlySingle, text.replace(/\n {2}multi:\n(?: {4}.*\n)+/, '\n'));
+    expect(await readFile(onlySingle, 'utf8')).not.toContain('multi');
+    const dry = await storeJson(['prune', '--keep', onlySingle, '--dry-run', '--grace', '0']);
+    expect(dry.r.code, show(dry.r)).toBe(0);
+    expect(dry.out!.images).toEqual([fullRef('store/multi:t')]);
+    const singleBlobs = new Set(fixtureBlobs(single).map((b) => b.desc.digest));
+    const multiOnly = fixtureBlobs(multi).filter((b) => !singleBlobs.has(b.desc.digest));
+    expect(dry.out!.blobs.map((b: { digest: string }) => b.digest).sort()).toEqual(multiOnly.map((b) => b.desc.digest).sort());
+    // Without --grace 0 the fresh blobs stay for now.
+    const recent = await storeJson(['prune', '--keep', onlySingle]);
+    expect(recent.out!).toMatchObject({ images: [fullRef('store/multi:t')], blobs: [], keptRecent: multiOnly.length });
+    const done = await storeJson(['prune', '--keep', onlySingle, '--grace', '0']);
+    expect(done.out!.blobs).toHaveLength(multiOnly.length);
+    expect(new Set(await readdir(join(sb.store, 'blobs', 'sha256')))).toEqual(new Set([...singleBlobs].map((d) => d.slice(7))));
+    const v = await sb.run(['store', 'verify']);
+    expect(v.code, show(v)).toBe(0);
+  });
+
+  it('refuses a missing store and bad options with USAGE', async () => {
+    const runs = await Promise.all([
+      sb.run(['store', 'ls', '--store', join(sb.dir, 'no-store')]),
+      sb.run(['store', 'prune', '--keep', lock, '--grace', 'soon']),
+      sb.run(['store', 'prune']),
+    ]);
+    for (const r of runs) expect(r.code, show(r)).toBe(2);
+  });
+});
+
 describe('npm run demo', () => {
   it('mirrors samples/images.txt from samples/layout into the store, then finds it all up to date', async () => {
     const sb = await makeCliSandbox();

@@ -74,8 +74,11 @@ export class LayoutBackend implements ContentWriter {
     return { bytes, mediaType: parseManifest(bytes, declared).mediaType, digest };
   }
 
-  headBlob(_repository: string, digest: Digest): Promise<number | null> {
-    return this.layout.hasBlob(digest);
+  /** The blob's size, or null; a blob found is touched, so a prune running meanwhile sees it in use. */
+  async headBlob(_repository: string, digest: Digest): Promise<number | null> {
+    const size = await this.layout.hasBlob(digest);
+    if (size !== null) await this.layout.blobs.touch(digest);
+    return size;
   }
 
   /** The stored blob as a file stream (the caller verifies). */

@@ -59,6 +59,7 @@ export class BlobStore {
     let origin: 'input' | 'disk' | undefined;
     data.once('error', () => (origin ??= 'input'));
     if ((await this.hasBlob(desc.digest)) === desc.size) {
+      await this.touch(desc.digest);
       data.resume();
       await finished(data).catch(() => undefined);
       return 'exists';
@@ -96,7 +97,10 @@ export class BlobStore {
   async writeBytes(desc: Descriptor, bytes: Uint8Array): Promise<WriteResult> {
     verifyBytes(bytes, desc.digest, desc.size, 'blob');
     const final = this.blobPath(desc.digest);
-    if ((await this.hasBlob(desc.digest)) === bytes.byteLength) return 'exists';
+    if ((await this.hasBlob(desc.digest)) === bytes.byteLength) {
+      await this.touch(desc.digest);
+      return 'exists';
+    }
     try {
       await fs.mkdir(path.dirname(final), { recursive: true });
     } catch (err) {
@@ -104,6 +108,16 @@ export class BlobStore {
     }
     await writeFileAtomic(final, bytes, this.ingestDir);
     return 'written';
+  }
+
+  /**
+   * Marks the blob as just used (its mtime), so `airlock store prune` in another process
+   * keeps it while a copy that found it in place has not named its image yet. Best effort:
+   * a read-only store cannot be pruned either.
+   */
+  async touch(digest: Digest): Promise<void> {
+    const now = new Date();
+    await fs.utimes(this.blobPath(digest), now, now).catch(() => undefined);
   }
 
   /** A stream of the stored blob (unverified; the reader hashes). LAYOUT_INVALID when missing. */
