@@ -14,6 +14,7 @@ export function mirrorCommand(): Command {
     .argument('<file>', 'image list, lock file or image set')
     .option('--to <dest>', 'REGISTRY[/PREFIX], store: (the local store) or oci:DIR; for a lock or image set it overrides every destination')
     .option('--from <location>', 'read the images from oci:DIR or store: (by full reference) instead of their registries')
+    .option('--via-store', 'pull into the store first (blobs it holds are not fetched again), then copy from it')
     .option('--only <key|substring>', 'lock or image set: copy only the image with this KEY; list: only references containing SUBSTRING')
     .option('--keep-going', 'after a failed image, finish the rest, then exit non-zero (3)')
     .option('--report <file>', 'write a JSON report: every image, its digest, bytes sent, mounted, skipped, failed')
@@ -36,6 +37,7 @@ Examples:
   airlock mirror images.lock.yaml --only nova_api --to registry.local:5000
   airlock mirror images.yaml --to registry.local:5000  # resolve, then copy
   airlock mirror images.txt --from oci:./bundle --to store:
+  airlock mirror images.lock.yaml --via-store          # download once into the store, then push from it
 ${EXIT_CODES_HELP}`,
   );
   cmd.action(lazyAction(() => import('./mirror-action.js')));

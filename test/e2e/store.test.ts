@@ -207,6 +207,17 @@ describe('airlock pull, store ls, store verify, store prune', () => {
     expect(out!.unreferenced).toEqual({ count: 0, bytes: 0 });
   });
 
+  it('mirrors through the store (--via-store): what the store holds is not fetched again, the destination gets it all', async () => {
+    const r = await sb.run(['mirror', lock, '--via-store', '--to', `${B.host}/via`, '--json']);
+    expect(r.code, show(r)).toBe(0);
+    // First into the store (already there from the pull: nothing fetched), then from it.
+    expect(imageResults(r.stdout).map((i) => i.status)).toEqual(['up-to-date', 'up-to-date', 'copied', 'copied']);
+    await validateRegistryImage({ url: B.url, repository: 'via/store/multi', reference: 't', expectDigest: multi.manifestDesc.digest, checkDiffIds: true });
+    await validateRegistryImage({ url: B.url, repository: 'via/store/single', reference: '1', expectDigest: single.manifestDesc.digest, checkDiffIds: true });
+    const both = await sb.run(['mirror', lock, '--via-store', '--from', 'store:', '--to', `${B.host}/via`]);
+    expect(both.code, show(both)).toBe(2);
+  });
+
   it('finds a damaged blob (STORE_DAMAGED, exit 1), removes it with --repair, and the next pull fetches only it', async () => {
     const layer = single.layers[0]!.desc;
     const file = join(sb.store, 'blobs', 'sha256', layer.digest.slice(7));
