@@ -32,6 +32,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
   ErrorCodes.TEMPLATE_PARAM_MISSING,
   ErrorCodes.LOCK_INVALID,
   ErrorCodes.IMPORT_INVALID,
+  ErrorCodes.ARCHIVE_INVALID,
   ErrorCodes.RENDER_FORMAT_UNKNOWN,
   ErrorCodes.RENDER_MIRROR_AMBIGUOUS,
 ]);
