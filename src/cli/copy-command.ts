@@ -7,7 +7,7 @@ import { lazyAction } from './lazy.js';
 export function copyCommand(): Command {
   const cmd = new Command('copy')
     .description('Copy one image (all platforms, or those chosen with --platform) from SRC to DST.')
-    .argument('<src>', 'source: docker://REF (or a bare REF), oci:DIR[:NAME], store:REF')
+    .argument('<src>', 'source: docker://REF (or a bare REF), oci:DIR[:NAME], oci-archive:FILE[:NAME] (read in place), store:REF')
     .argument('<dst>', 'destination: docker://REF, oci:DIR[:NAME], store:REF')
     .option('--src-creds <user:password>', 'credentials for the source registry')
     .option('--dest-creds <user:password>', 'credentials for the destination registry')

@@ -73,11 +73,11 @@ describe('namespaces', () => {
 describe('the transport registry', () => {
   it('has one transport per scheme, each found by its scheme and parsing its own prefix', () => {
     const schemes = transports().map((t) => t.scheme);
-    expect(schemes).toEqual(['docker', 'oci', 'store']);
+    expect(schemes).toEqual(['docker', 'oci', 'oci-archive', 'store']);
     expect(new Set(schemes).size).toBe(schemes.length);
     for (const t of transports()) {
       expect(findTransport(t.scheme)).toBe(t);
-      const sample = { docker: 'docker://quay.io/a/b:1', oci: 'oci:dir:a:1', store: 'store:quay.io/a/b:1' }[t.scheme]!;
+      const sample = { docker: 'docker://quay.io/a/b:1', oci: 'oci:dir:a:1', 'oci-archive': 'oci-archive:b.tar:quay.io/a/b:1', store: 'store:quay.io/a/b:1' }[t.scheme]!;
       const loc = parseLocation(sample);
       expect(loc.scheme).toBe(t.scheme);
       expect(parseLocation(formatLocation(loc))).toEqual(loc);

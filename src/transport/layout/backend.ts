@@ -3,7 +3,8 @@ import { AirlockError, ErrorCodes } from '../../errors.js';
 import type { Descriptor } from '../../oci/descriptor.js';
 import { isDigest, type Digest } from '../../oci/digest.js';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../../oci/manifest.js';
-import type { ContentWriter, FetchedManifest, SinkCapabilities } from '../types.js';
+import type { ContentReader, ContentWriter, FetchedManifest, SinkCapabilities } from '../types.js';
+import type { LayoutContent } from './content.js';
 import { entryName, layoutInvalid, withoutRefAnnotations } from './index-file.js';
 import type { OciLayout } from './layout.js';
 import { joinName } from './names.js';
@@ -12,19 +13,16 @@ import { joinName } from './names.js';
 export type Describe = (repository: string, reference?: string) => string;
 
 /**
- * An OCI layout (a directory or the store) speaking the common reader/writer verbs.
- * Repositories and tags are the two halves of an image's name (see `splitName`); blobs are
- * shared by the whole layout. As a writer it is one session: blobs and manifests are stored
- * verified as they come, and the root manifest is named in index.json only by `commit`.
+ * An OCI layout (a directory, the store, or a tar read in place) speaking the common reader
+ * verbs. Repositories and tags are the two halves of an image's name (see `splitName`);
+ * blobs are shared by the whole layout.
  */
-export class LayoutBackend implements ContentWriter {
+export class LayoutReader implements ContentReader {
   readonly blobScope: string;
-  readonly capabilities: SinkCapabilities = { crossRepoMount: false };
-  private root: { name: string | undefined; desc: Descriptor } | undefined;
 
   constructor(
-    readonly layout: OciLayout,
-    private readonly describe: Describe,
+    readonly layout: LayoutContent,
+    protected readonly describe: Describe,
   ) {
     this.blobScope = `layout:${layout.dir}`;
   }
@@ -74,11 +72,9 @@ export class LayoutBackend implements ContentWriter {
     return { bytes, mediaType: parseManifest(bytes, declared).mediaType, digest };
   }
 
-  /** The blob's size, or null; a blob found is touched, so a prune running meanwhile sees it in use. */
-  async headBlob(_repository: string, digest: Digest): Promise<number | null> {
-    const size = await this.layout.hasBlob(digest);
-    if (size !== null) await this.layout.blobs.touch(digest);
-    return size;
+  /** The blob's size, or null. */
+  headBlob(_repository: string, digest: Digest): Promise<number | null> {
+    return this.layout.hasBlob(digest);
   }
 
   /** The stored blob as a file stream (the caller verifies). */
@@ -100,6 +96,55 @@ export class LayoutBackend implements ContentWriter {
       dir: this.layout.dir,
       ...(isDigest(reference) ? { digest: reference } : reference ? { name: joinName({ repository, tag: reference }) } : {}),
     });
+  }
+
+  /** A reader holds nothing of its own (the layout is shared through the context). */
+  async close(): Promise<void> {}
+
+  private async byDigest(digest: Digest): Promise<Descriptor | null> {
+    const entry = await this.layout.refs.byDigest(digest);
+    if (entry) return withoutRefAnnotations(entry);
+    // Not in index.json, but maybe stored as a child of an index that is.
+    if ((await this.layout.hasBlob(digest)) === null) return null;
+    const { bytes, mediaType } = await this.getManifest('', digest);
+    return { mediaType, digest, size: bytes.byteLength };
+  }
+
+  private async onlyImage(repository: string): Promise<Descriptor | null> {
+    if (repository !== '') return null;
+    const { manifests } = await this.layout.readIndex();
+    if (manifests.length === 1) return withoutRefAnnotations(manifests[0]!);
+    if (manifests.length === 0) return null;
+    const names = manifests.map((m) => entryName(m) ?? m.digest);
+    throw new AirlockError(
+      ErrorCodes.LOCATION_INVALID,
+      `${this.describe('')} holds ${manifests.length} images; name one of: ${names.join(', ')}`,
+      { dir: this.layout.dir, names },
+    );
+  }
+}
+
+/**
+ * A writable layout (a directory or the store): the reader verbs plus a write session.
+ * Blobs and manifests are stored verified as they come, and the root manifest is named in
+ * index.json only by `commit`.
+ */
+export class LayoutBackend extends LayoutReader implements ContentWriter {
+  readonly capabilities: SinkCapabilities = { crossRepoMount: false };
+  private root: { name: string | undefined; desc: Descriptor } | undefined;
+
+  constructor(
+    override readonly layout: OciLayout,
+    describe: Describe,
+  ) {
+    super(layout, describe);
+  }
+
+  /** The blob's size, or null; a blob found is touched, so a prune running meanwhile sees it in use. */
+  override async headBlob(_repository: string, digest: Digest): Promise<number | null> {
+    const size = await this.layout.hasBlob(digest);
+    if (size !== null) await this.layout.blobs.touch(digest);
+    return size;
   }
 
   /** A layout cannot mount: every blob of the layout is already shared. */
@@ -133,29 +178,7 @@ export class LayoutBackend implements ContentWriter {
   }
 
   /** Forgets an uncommitted name; verified blobs stay (content-addressed, harmless). */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.root = undefined;
-  }
-
-  private async byDigest(digest: Digest): Promise<Descriptor | null> {
-    const entry = await this.layout.refs.byDigest(digest);
-    if (entry) return withoutRefAnnotations(entry);
-    // Not in index.json, but maybe stored as a child of an index that is.
-    if ((await this.layout.hasBlob(digest)) === null) return null;
-    const { bytes, mediaType } = await this.getManifest('', digest);
-    return { mediaType, digest, size: bytes.byteLength };
-  }
-
-  private async onlyImage(repository: string): Promise<Descriptor | null> {
-    if (repository !== '') return null;
-    const { manifests } = await this.layout.readIndex();
-    if (manifests.length === 1) return withoutRefAnnotations(manifests[0]!);
-    if (manifests.length === 0) return null;
-    const names = manifests.map((m) => entryName(m) ?? m.digest);
-    throw new AirlockError(
-      ErrorCodes.LOCATION_INVALID,
-      `${this.describe('')} holds ${manifests.length} images; name one of: ${names.join(', ')}`,
-      { dir: this.layout.dir, names },
-    );
   }
 }

@@ -2,7 +2,7 @@ import { AirlockError, ErrorCodes } from '../../errors.js';
 import { isDigest } from '../../oci/digest.js';
 import { repositoryName } from '../../ref/reference.js';
 import type { Location, Transport } from '../types.js';
-import { LayoutBackend } from './backend.js';
+import { LayoutBackend, LayoutReader } from './backend.js';
 import { joinName, splitName } from './names.js';
 import { sharedLayout } from './open.js';
 
@@ -55,7 +55,7 @@ export const ociTransport: Transport = {
   }),
   checkImage: () => undefined,
   async openReader(loc, ctx) {
-    return new LayoutBackend(await sharedLayout(ctx, loc.root, false), describeIn(loc.root));
+    return new LayoutReader(await sharedLayout(ctx, loc.root, false), describeIn(loc.root));
   },
   async openWriter(loc, ctx) {
     return new LayoutBackend(await sharedLayout(ctx, loc.root, true), describeIn(loc.root));

@@ -4,30 +4,71 @@ import { fileIdentity, isErrno, storeIo, type FileIdentity } from './fsutil.js';
 import { entryName, layoutInvalid, parseLayoutIndex, type LayoutIndex, type LayoutRef } from './index-file.js';
 import { splitName } from './names.js';
 
-/** One parsed version of index.json with its lookup tables. */
+/**
+ * One parsed index.json with its lookup tables: O(1) by name and by digest. Shared by the
+ * store and layouts (kept fresh by RefIndex) and by archives (read once).
+ */
+export class IndexLookup {
+  /** First entry per `org.opencontainers.image.ref.name`. */
+  private readonly byRefName = new Map<string, Descriptor>();
+  /** First entry per `io.containerd.image.name` (layouts `ctr export` writes name only this). */
+  private readonly byContainerdName = new Map<string, Descriptor>();
+  /** First entry per manifest digest. */
+  private readonly byDigestMap = new Map<string, Descriptor>();
+
+  constructor(readonly index: LayoutIndex) {
+    for (const m of index.manifests) {
+      const ref = m.annotations?.[Annotations.refName];
+      const ctr = m.annotations?.[Annotations.containerdName];
+      if (ref !== undefined && !this.byRefName.has(ref)) this.byRefName.set(ref, m);
+      if (ctr !== undefined && !this.byContainerdName.has(ctr)) this.byContainerdName.set(ctr, m);
+      if (!this.byDigestMap.has(m.digest)) this.byDigestMap.set(m.digest, m);
+    }
+  }
+
+  /** The entry named `name` (ref.name first, else a matching containerd image name), or null. */
+  find(name: string): Descriptor | null {
+    return this.byRefName.get(name) ?? this.byContainerdName.get(name) ?? null;
+  }
+
+  /** The first entry for the manifest `digest`, or null. */
+  byDigest(digest: string): Descriptor | null {
+    return this.byDigestMap.get(digest) ?? null;
+  }
+
+  /** Every named entry, in index order. */
+  refs(): LayoutRef[] {
+    return this.index.manifests.flatMap((descriptor) => {
+      const name = entryName(descriptor);
+      return name === undefined ? [] : [{ name, descriptor }];
+    });
+  }
+
+  /** The distinct repositories of the named entries (see `splitName`), sorted. */
+  repositories(): string[] {
+    return [...new Set(this.refs().map((r) => splitName(r.name).repository))].sort();
+  }
+
+  /** The tags of `repository` (see `splitName`), in index order. */
+  tags(repository: string): string[] {
+    const out: string[] = [];
+    for (const r of this.refs()) {
+      const n = splitName(r.name);
+      if (n.repository === repository && n.tag !== undefined && !out.includes(n.tag)) out.push(n.tag);
+    }
+    return out;
+  }
+}
+
+/** One parsed version of index.json, with the identity of the file it was read from. */
 export interface IndexSnapshot {
   readonly identity: FileIdentity;
   readonly index: LayoutIndex;
-  /** First entry per `org.opencontainers.image.ref.name`. */
-  readonly byRefName: ReadonlyMap<string, Descriptor>;
-  /** First entry per `io.containerd.image.name` (layouts `ctr export` writes name only this). */
-  readonly byContainerdName: ReadonlyMap<string, Descriptor>;
-  /** First entry per manifest digest. */
-  readonly byDigest: ReadonlyMap<string, Descriptor>;
+  readonly lookup: IndexLookup;
 }
 
 function snapshotOf(identity: FileIdentity, index: LayoutIndex): IndexSnapshot {
-  const byRefName = new Map<string, Descriptor>();
-  const byContainerdName = new Map<string, Descriptor>();
-  const byDigest = new Map<string, Descriptor>();
-  for (const m of index.manifests) {
-    const ref = m.annotations?.[Annotations.refName];
-    const ctr = m.annotations?.[Annotations.containerdName];
-    if (ref !== undefined && !byRefName.has(ref)) byRefName.set(ref, m);
-    if (ctr !== undefined && !byContainerdName.has(ctr)) byContainerdName.set(ctr, m);
-    if (!byDigest.has(m.digest)) byDigest.set(m.digest, m);
-  }
-  return { identity, index, byRefName, byContainerdName, byDigest };
+  return { identity, index, lookup: new IndexLookup(index) };
 }
 
 /**
@@ -71,38 +112,27 @@ export class RefIndex {
 
   /** The entry named `name` (ref.name first, else a matching containerd image name), or null. */
   async find(name: string): Promise<Descriptor | null> {
-    const s = await this.current();
-    return s.byRefName.get(name) ?? s.byContainerdName.get(name) ?? null;
+    return (await this.current()).lookup.find(name);
   }
 
   /** The first entry for the manifest `digest`, or null. */
   async byDigest(digest: string): Promise<Descriptor | null> {
-    return (await this.current()).byDigest.get(digest) ?? null;
+    return (await this.current()).lookup.byDigest(digest);
   }
 
   /** Every named entry, in index order. */
   async refs(): Promise<LayoutRef[]> {
-    const { index } = await this.current();
-    return index.manifests.flatMap((descriptor) => {
-      const name = entryName(descriptor);
-      return name === undefined ? [] : [{ name, descriptor }];
-    });
+    return (await this.current()).lookup.refs();
   }
 
   /** The distinct repositories of the named entries (see `splitName`), sorted. */
   async repositories(): Promise<string[]> {
-    const names = (await this.refs()).map((r) => splitName(r.name).repository);
-    return [...new Set(names)].sort();
+    return (await this.current()).lookup.repositories();
   }
 
   /** The tags of `repository` (see `splitName`), in index order. */
   async tags(repository: string): Promise<string[]> {
-    const out: string[] = [];
-    for (const r of await this.refs()) {
-      const n = splitName(r.name);
-      if (n.repository === repository && n.tag !== undefined && !out.includes(n.tag)) out.push(n.tag);
-    }
-    return out;
+    return (await this.current()).lookup.tags(repository);
   }
 
   private async load(): Promise<IndexSnapshot> {

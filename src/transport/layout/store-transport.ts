@@ -4,7 +4,7 @@ import { AirlockError, ErrorCodes } from '../../errors.js';
 import { parseReference, repositoryName } from '../../ref/reference.js';
 import type { TransportContext } from '../context.js';
 import type { Location, Transport } from '../types.js';
-import { LayoutBackend } from './backend.js';
+import { LayoutBackend, LayoutReader } from './backend.js';
 import { isErrno, storeIo } from './fsutil.js';
 import { INDEX_FILE } from './index-file.js';
 import { locationParts } from './oci-transport.js';
@@ -60,7 +60,7 @@ export const storeTransport: Transport = {
       if (!isErrno(err, 'ENOENT') && !isErrno(err, 'ENOTDIR')) throw storeIo(err, 'cannot open store', dir);
       throw new AirlockError(ErrorCodes.IMAGE_NOT_FOUND, `${format(loc)}: the store ${dir} is empty`, { dir });
     }
-    return new LayoutBackend(await sharedLayout(ctx, dir, false), describe);
+    return new LayoutReader(await sharedLayout(ctx, dir, false), describe);
   },
   async openWriter(loc, ctx) {
     return new LayoutBackend(await sharedLayout(ctx, storeDirOf(loc, ctx), true), describe);

@@ -1,0 +1,104 @@
+/**
+ * An OCI image layout inside a tar file, read in place (the bundle format, and what
+ * `skopeo copy ... oci-archive:` writes): the tar's entry table gives each blob's offset, so
+ * a blob is a byte range of the file. Nothing is extracted.
+ */
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { AirlockError, ErrorCodes } from '../../errors.js';
+import type { Descriptor } from '../../oci/descriptor.js';
+import { digestAlgorithm, digestHex, verifyBytes, type Digest } from '../../oci/digest.js';
+import type { LayoutContent } from '../layout/content.js';
+import { INDEX_FILE, layoutInvalid, parseLayoutIndex, type LayoutIndex, type LayoutRef } from '../layout/index-file.js';
+import { IMAGE_LAYOUT_VERSION, OCI_LAYOUT_FILE } from '../layout/layout.js';
+import { IndexLookup } from '../layout/ref-index.js';
+import { indexTar, type TarEntry, type TarIndex } from './tar-index.js';
+
+/** Largest index.json or oci-layout read from an archive. */
+const MAX_META_BYTES = 64 * 1024 * 1024;
+
+async function readRange(file: string, e: TarEntry): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of e.size === 0 ? [] : createReadStream(file, { start: e.offset, end: e.offset + e.size - 1 })) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** A layout in a tar file. Open with `ArchiveLayout.open`. */
+export class ArchiveLayout implements LayoutContent {
+  readonly refs: LayoutContent['refs'];
+
+  private constructor(
+    /** The archive file. */
+    readonly dir: string,
+    readonly tar: TarIndex,
+    private readonly index: LayoutIndex,
+    private readonly lookup: IndexLookup,
+  ) {
+    this.refs = {
+      byDigest: async (d) => lookup.byDigest(d),
+      tags: async (r) => lookup.tags(r),
+      repositories: async () => lookup.repositories(),
+    };
+  }
+
+  /**
+   * Indexes the tar at `file` and reads its `oci-layout` and `index.json`. ARCHIVE_INVALID
+   * for an unsafe or damaged tar (see indexTar); LAYOUT_INVALID when it holds no OCI layout.
+   */
+  static async open(file: string): Promise<ArchiveLayout> {
+    let tar: TarIndex;
+    try {
+      tar = await indexTar(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AirlockError(ErrorCodes.LOCATION_INVALID, `${file}: no such file`, { file });
+      throw err;
+    }
+    const layoutFile = tar.entries.get(OCI_LAYOUT_FILE);
+    const indexFile = tar.entries.get(INDEX_FILE);
+    if (!layoutFile || !indexFile) throw layoutInvalid(`${file} holds no OCI image layout (no ${!layoutFile ? OCI_LAYOUT_FILE : INDEX_FILE})`, { file });
+    if (layoutFile.size > MAX_META_BYTES || indexFile.size > MAX_META_BYTES) throw layoutInvalid(`${file}: index.json is over ${MAX_META_BYTES} bytes`, { file });
+    let version: unknown;
+    try {
+      version = (JSON.parse((await readRange(file, layoutFile)).toString('utf8')) as { imageLayoutVersion?: unknown }).imageLayoutVersion;
+    } catch (err) {
+      throw layoutInvalid(`${file}: ${OCI_LAYOUT_FILE} is not JSON`, { file }, err);
+    }
+    if (version !== IMAGE_LAYOUT_VERSION) throw layoutInvalid(`${file}: unsupported image layout version ${JSON.stringify(version)}`, { file });
+    const index = parseLayoutIndex(await readRange(file, indexFile), `${file}:${INDEX_FILE}`);
+    return new ArchiveLayout(file, tar, index, new IndexLookup(index));
+  }
+
+  private entryOf(digest: Digest): TarEntry | undefined {
+    return this.tar.entries.get(`blobs/${digestAlgorithm(digest)}/${digestHex(digest)}`);
+  }
+
+  async hasBlob(digest: Digest): Promise<number | null> {
+    return this.entryOf(digest)?.size ?? null;
+  }
+
+  async readBlob(digest: Digest): Promise<Readable> {
+    const e = this.entryOf(digest);
+    if (!e) throw layoutInvalid(`blob ${digest} is missing from ${this.dir}`, { digest, file: this.dir });
+    return e.size === 0 ? Readable.from([]) : createReadStream(this.dir, { start: e.offset, end: e.offset + e.size - 1 });
+  }
+
+  async readBytes(digest: Digest, size?: number): Promise<Buffer> {
+    const e = this.entryOf(digest);
+    if (!e) throw layoutInvalid(`blob ${digest} is missing from ${this.dir}`, { digest, file: this.dir });
+    const bytes = await readRange(this.dir, e);
+    verifyBytes(bytes, digest, size, `blob in ${this.dir}`);
+    return bytes;
+  }
+
+  async readIndex(): Promise<LayoutIndex> {
+    return this.index;
+  }
+
+  async findRef(name: string): Promise<Descriptor | null> {
+    return this.lookup.find(name);
+  }
+
+  async listRefs(): Promise<LayoutRef[]> {
+    return this.lookup.refs();
+  }
+}
