@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { clip, ErrorCodes, toAirlockError } from '../errors.js';
 import { interruptExitCode } from './interrupt.js';
+import { bundleCommand } from './bundle-command.js';
 import { copyCommand } from './copy-command.js';
 import { diffCommand } from './diff-command.js';
 import { EXIT_CODES_HELP, exitCodeFor, ExitCodes } from './exit-codes.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(mirrorCommand().exitOverride());
   program.addCommand(pullCommand().exitOverride());
   program.addCommand(storeCommand().exitOverride());
+  program.addCommand(bundleCommand().exitOverride());
   program.addCommand(planCommand().exitOverride());
   program.addCommand(resolveCommand().exitOverride());
   program.addCommand(diffCommand().exitOverride());

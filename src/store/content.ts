@@ -9,7 +9,7 @@ import { childDescriptors, parseImageConfig, parseManifest } from '../oci/manife
 import { isIndexMediaType, isManifestMediaType } from '../oci/mediatypes.js';
 import { formatPlatform } from '../oci/platform.js';
 import { entryName } from '../transport/layout/index-file.js';
-import type { OciLayout } from '../transport/layout/layout.js';
+import type { LayoutContent } from '../transport/layout/content.js';
 
 /** An image's content as the store holds it. */
 export interface ImageContent {
@@ -22,7 +22,7 @@ export interface ImageContent {
 }
 
 /** Reads a stored manifest; undefined when it is missing or damaged (the caller reports it). */
-async function readManifest(layout: OciLayout, d: Descriptor): Promise<Uint8Array | undefined> {
+async function readManifest(layout: LayoutContent, d: Descriptor): Promise<Uint8Array | undefined> {
   try {
     return await layout.readBytes(d.digest, d.size);
   } catch (err) {
@@ -36,7 +36,7 @@ async function readManifest(layout: OciLayout, d: Descriptor): Promise<Uint8Arra
  * layers. Blobs are only checked for presence and size (not re-hashed: that is verifyStore's
  * job); manifests are read and verified, as they must be to be walked.
  */
-export async function imageContent(layout: OciLayout, root: Descriptor): Promise<ImageContent> {
+export async function imageContent(layout: LayoutContent, root: Descriptor): Promise<ImageContent> {
   const out: ImageContent = { blobs: new Map(), missing: [], platforms: [] };
   const stack: { d: Descriptor; top: boolean }[] = [{ d: root, top: true }];
   while (stack.length > 0) {
@@ -66,12 +66,12 @@ export async function imageContent(layout: OciLayout, root: Descriptor): Promise
 }
 
 /** The index entries that have no name: their content is kept, though no image lists them. */
-export async function unnamedRoots(layout: OciLayout): Promise<Descriptor[]> {
+export async function unnamedRoots(layout: LayoutContent): Promise<Descriptor[]> {
   return (await layout.readIndex()).manifests.filter((m) => entryName(m) === undefined);
 }
 
 /** Every digest the roots reach (what the store must keep for them). */
-export async function reachable(layout: OciLayout, roots: Descriptor[]): Promise<Set<Digest>> {
+export async function reachable(layout: LayoutContent, roots: Descriptor[]): Promise<Set<Digest>> {
   const out = new Set<Digest>();
   for (const root of roots) for (const d of (await imageContent(layout, root)).blobs.keys()) out.add(d);
   return out;

@@ -1,0 +1,53 @@
+import { AirlockError, ErrorCodes } from '../errors.js';
+import { planBundle } from '../bundle/plan.js';
+import { readMirrorInput } from '../mirror/input.js';
+import { writeBundle } from '../transport/archive/bundle-writer.js';
+import { OciLayout } from '../transport/layout/layout.js';
+import { defaultStoreDir } from '../transport/layout/store.js';
+import { createTransportContext } from '../transport/context.js';
+import type { CopyFlags } from './common-flags.js';
+import { formatBytes } from './format.js';
+import { interruptSignal } from './interrupt.js';
+import { run as mirror } from './mirror-action.js';
+
+/** Flags of `airlock bundle create`. */
+export interface BundleCreateFlags extends CopyFlags {
+  output: string;
+  from?: string;
+  only?: string;
+  jobs?: string;
+}
+
+/** `airlock bundle create FILE -o BUNDLE`: pull into the store (unless --from store:), then write the bundle from it. */
+export async function run(file: string, flags: BundleCreateFlags): Promise<void> {
+  if (flags.from !== undefined && flags.from !== 'store:') throw new AirlockError(ErrorCodes.USAGE, `--from takes store: (the images come from the store only), got "${flags.from}"`);
+  if (flags.from === undefined) {
+    await mirror(file, { ...flags, to: 'store:', set: [] });
+    if (process.exitCode !== undefined && process.exitCode !== 0) return;
+  }
+  const input = await readMirrorInput(file);
+  const layout = await OciLayout.open(flags.store ?? defaultStoreDir(), { create: true });
+  const ctx = createTransportContext({ signal: interruptSignal(), ...(flags.store ? { storeDir: flags.store } : {}) });
+  try {
+    const plan = await planBundle(input, layout, ctx, flags.only);
+    const total = [...plan.blobs.values()].reduce((a, b) => a + b, 0);
+    let done = 0;
+    const tty = process.stderr.isTTY && !flags.json;
+    const w = await writeBundle(flags.output, plan, layout, {
+      signal: interruptSignal(),
+      onBlob: (n) => {
+        done += n;
+        if (tty) process.stderr.write(`\rwriting ${flags.output}: ${formatBytes(done)} of ${formatBytes(total)}`);
+      },
+    });
+    if (tty) process.stderr.write('\n');
+    const summary = { bundle: w.file, images: plan.images.length, blobs: w.blobs, blobBytes: w.blobBytes, bytes: w.bytes };
+    process.stdout.write(
+      flags.json
+        ? `${JSON.stringify({ type: 'bundle', ...summary })}\n`
+        : `${w.file}: ${plan.images.length} images, ${w.blobs} blobs (${formatBytes(w.blobBytes)}), ${formatBytes(w.bytes)} in all\n`,
+    );
+  } finally {
+    await ctx.close();
+  }
+}

@@ -1,0 +1,42 @@
+import { AirlockError, ErrorCodes } from '../errors.js';
+import { openBundle } from '../bundle/open.js';
+import { mirrorRegistryOptions, planMirrorInput, type MirrorInput } from '../mirror/input.js';
+import { parseNamespace } from '../transport/location.js';
+import { contextOf, engineOptions, type CopyFlags } from './common-flags.js';
+import { positiveInt, registryOptions } from './registry-flags.js';
+import { runWithOutput } from './run-command.js';
+
+/** Flags of `airlock bundle import`. */
+export interface BundleImportFlags extends CopyFlags {
+  to: string;
+  only?: string;
+  keepGoing?: boolean;
+  report?: string;
+  jobs?: string;
+  destCreds?: string;
+}
+
+/** `airlock bundle import BUNDLE --to DEST`: the bundle's lock mirrored from the bundle, read in place. */
+export async function run(file: string, flags: BundleImportFlags): Promise<void> {
+  const bundle = await openBundle(file);
+  if (!bundle.lock) {
+    throw new AirlockError(ErrorCodes.USAGE, `${file} carries no lock (another tool wrote it): copy its images with airlock copy oci-archive:${file}:NAME DEST`, { file });
+  }
+  const to = parseNamespace(flags.to);
+  const input: MirrorInput = { kind: 'lock', file, lock: bundle.lock };
+  const ctx = contextOf(flags, mirrorRegistryOptions(registryOptions(flags), input, { to, creds: flags.destCreds }));
+  let pairs;
+  try {
+    pairs = await planMirrorInput(input, { ctx, to, from: parseNamespace(`oci-archive:${file}`), only: flags.only });
+  } catch (err) {
+    await ctx.close();
+    throw err;
+  }
+  process.exitCode = await runWithOutput({
+    pairs,
+    ctx,
+    options: { ...engineOptions(flags), jobs: positiveInt('--jobs', flags.jobs, 4) || 1, keepGoing: Boolean(flags.keepGoing) },
+    ...(flags.json ? { json: true } : {}),
+    ...(flags.report ? { reportFile: flags.report } : {}),
+  });
+}

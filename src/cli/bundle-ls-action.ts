@@ -1,0 +1,25 @@
+import { openBundle } from '../bundle/open.js';
+import { imageContent } from '../store/content.js';
+import { formatBytes } from './format.js';
+
+/** `airlock bundle ls BUNDLE`: one line per image, then what the bundle carries. */
+export async function run(file: string, flags: { json?: boolean }): Promise<void> {
+  const b = await openBundle(file);
+  const images = [];
+  for (const r of await b.layout.listRefs()) {
+    const c = await imageContent(b.layout, r.descriptor);
+    images.push({ name: r.name, digest: r.descriptor.digest, platforms: c.platforms, bytes: [...c.blobs.values()].reduce((x, y) => x + y, 0), missing: c.missing });
+  }
+  const blobs = [...b.layout.tar.entries.values()].filter((e) => e.name.startsWith('blobs/'));
+  const blobBytes = blobs.reduce((n, e) => n + e.size, 0);
+  const lockKeys = b.lock ? Object.keys(b.lock.images).length : 0;
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ bundle: file, images, blobs: blobs.length, blobBytes, lock: b.lock ? { images: lockKeys } : null, checksums: Boolean(b.checksums) }, null, 2)}\n`);
+    return;
+  }
+  const lines = images.map((i) => `${i.name}  ${i.digest.slice(0, 19)}  ${i.platforms.join(',') || '-'}  ${formatBytes(i.bytes)}${i.missing.length ? `  MISSING ${i.missing.length} blob(s)` : ''}`);
+  lines.push(
+    `${images.length} images, ${blobs.length} blobs (${formatBytes(blobBytes)}); ${b.lock ? `lock of ${lockKeys} images` : 'no lock'}, ${b.checksums ? 'checksum list' : 'no checksum list'}`,
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,129 @@
+/**
+ * Writes a bundle: an OCI image layout in a plain tar, deterministic and streamed.
+ *
+ * - Entries, in this order: `oci-layout`, `index.json` (each image named with both
+ *   `org.opencontainers.image.ref.name` and `io.containerd.image.name`, sorted by name),
+ *   `airlock/images.lock.yaml`, `airlock/checksums.sha256` (`sha256sum -c` format, every
+ *   other file), then every blob once under `blobs/sha256/<hex>`, sorted by digest.
+ * - Fixed headers (mode 0644, uid/gid 0, no owner names, mtime 0): the same images and lock
+ *   give the same bytes.
+ * - Blobs stream from the store through a digest check into the tar: memory does not grow
+ *   with the bundle, and a blob that does not match its digest stops the write.
+ * - Written to a temporary file next to the target and renamed when complete: a bundle
+ *   under its final name is always whole.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { AirlockError, ErrorCodes } from '../../errors.js';
+import { Annotations, type Descriptor } from '../../oci/descriptor.js';
+import { digestAlgorithm, digestHex, VerifyingStream, type Digest } from '../../oci/digest.js';
+import { MediaTypes } from '../../oci/mediatypes.js';
+import type { LayoutContent } from '../layout/content.js';
+import { IMAGE_LAYOUT_VERSION } from '../layout/layout.js';
+
+/** Where the lock and the checksum list live in a bundle. */
+export const BUNDLE_LOCK = 'airlock/images.lock.yaml';
+export const BUNDLE_CHECKSUMS = 'airlock/checksums.sha256';
+
+/** One image of a bundle: its name inside, and its root manifest. */
+export interface BundleImage {
+  name: string;
+  descriptor: Descriptor;
+}
+
+/** What goes into a bundle. */
+export interface BundlePlan {
+  images: BundleImage[];
+  /** Every blob the images reach (manifests included), with its size. */
+  blobs: Map<Digest, number>;
+  /** The lock text, as it is carried. */
+  lock: string;
+}
+
+/** What was written. */
+export interface BundleWritten {
+  file: string;
+  bytes: number;
+  blobs: number;
+  blobBytes: number;
+}
+
+const HEADER = { mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(0), type: 'file' as const };
+
+const sha256Hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/** The small files of a bundle, in order, with their bytes. */
+function metadataFiles(plan: BundlePlan): [string, Buffer][] {
+  const manifests = [...plan.images]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((i) => ({
+      mediaType: i.descriptor.mediaType,
+      digest: i.descriptor.digest,
+      size: i.descriptor.size,
+      annotations: { [Annotations.containerdName]: i.name, [Annotations.refName]: i.name },
+    }));
+  const files: [string, Buffer][] = [
+    ['oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: IMAGE_LAYOUT_VERSION }))],
+    ['index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests }))],
+    [BUNDLE_LOCK, Buffer.from(plan.lock)],
+  ];
+  const sums = [
+    ...files.map(([name, bytes]) => `${sha256Hex(bytes)}  ${name}`),
+    ...blobOrder(plan).map((d) => `${digestHex(d)}  ${blobName(d)}`),
+  ];
+  files.push([BUNDLE_CHECKSUMS, Buffer.from(`${sums.join('\n')}\n`)]);
+  return files;
+}
+
+const blobName = (d: Digest) => `blobs/${digestAlgorithm(d)}/${digestHex(d)}`;
+const blobOrder = (plan: BundlePlan) => [...plan.blobs.keys()].sort();
+
+/** Adds one entry whose content comes from `data` through `through` (exactly `size` bytes). */
+async function addEntry(pack: tar.Pack, name: string, size: number, data: Readable, through?: NodeJS.ReadWriteStream): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const entry = pack.entry({ ...HEADER, name, size }, (err) => (err ? reject(err) : resolve()));
+    (through ? pipeline(data, through, entry) : pipeline(data, entry)).catch(reject);
+  });
+}
+
+/**
+ * Writes `plan` as a bundle at `file`, reading blobs from `source` (the store). Blobs that
+ * are not sha256 are refused (the checksum list is sha256). DIGEST_MISMATCH or SIZE_MISMATCH
+ * when the source holds a damaged blob; nothing is left at `file` then.
+ */
+export async function writeBundle(file: string, plan: BundlePlan, source: LayoutContent, opts: { signal?: AbortSignal; onBlob?: (bytes: number) => void } = {}): Promise<BundleWritten> {
+  for (const d of plan.blobs.keys()) {
+    if (digestAlgorithm(d) !== 'sha256') throw new AirlockError(ErrorCodes.MEDIA_TYPE_UNSUPPORTED, `bundle: ${d} is not a sha256 digest`, { digest: d });
+  }
+  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
+  const pack = tar.pack();
+  const out = createWriteStream(tmp, { flags: 'wx' });
+  const written = pipeline(pack, out, opts.signal ? { signal: opts.signal } : {});
+  let blobBytes = 0;
+  try {
+    const feed = async () => {
+      for (const [name, bytes] of metadataFiles(plan)) await addEntry(pack, name, bytes.length, Readable.from([bytes]));
+      for (const d of blobOrder(plan)) {
+        opts.signal?.throwIfAborted();
+        const size = plan.blobs.get(d)!;
+        await addEntry(pack, blobName(d), size, await source.readBlob(d), new VerifyingStream(d, size, `blob ${d} in ${source.dir}`));
+        blobBytes += size;
+        opts.onBlob?.(size);
+      }
+      pack.finalize();
+    };
+    await Promise.all([feed().catch((err: unknown) => {
+      pack.destroy(err as Error);
+      throw err;
+    }), written]);
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  return { file, bytes: (await fs.stat(file)).size, blobs: plan.blobs.size, blobBytes };
+}

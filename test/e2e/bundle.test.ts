@@ -1,0 +1,155 @@
+/**
+ * Bundles end to end with a real registry and skopeo: a lock pulled once into the store,
+ * written as a deterministic bundle (each blob once, lock and checksums inside), read as it is
+ * by skopeo, verified, and imported into another registry with every digest re-checked; a
+ * rerun sends nothing. Damaged bundles are reported by kind and import nothing unverified.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureBlobs, makeImage, makeMultiArch } from '../helpers/fixtures.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { dockerRef, pushFixtureWithSkopeo, sideFor, skopeoCopy } from '../helpers/skopeo.js';
+import { validateRegistryImage } from '../helpers/validate.js';
+import { imageResults, makeCliSandbox, show, type CliSandbox } from './cli.js';
+import { failureCode } from './leftovers.js';
+
+const multi = makeMultiArch({ seed: 'e2e-bundle-multi', baseLayers: [{ seed: 'e2e-bundle/base', size: 40_000 }], platformLayers: [20_000] });
+const single = makeImage({ seed: 'e2e-bundle-single', format: 'docker', layers: [{ seed: 'e2e-bundle/base', size: 40_000 }, 30_000] });
+const uniqueBlobs = new Map([...fixtureBlobs(multi), ...fixtureBlobs(single)].map((b) => [b.desc.digest, b.desc.size]));
+const uniqueBytes = [...uniqueBlobs.values()].reduce((a, b) => a + b, 0);
+
+let A: TestRegistry;
+let B: TestRegistry;
+let sb: CliSandbox;
+let work: string;
+let lock: string;
+let bundle: string;
+const ref = (repoRef: string) => `${A.host}/${repoRef}`;
+
+beforeAll(async () => {
+  [A, B, sb, work] = await Promise.all([startRegistry(), startRegistry(), makeCliSandbox(), mkdtemp(join(tmpdir(), 'airlock-e2e-bundle-'))]);
+  await pushFixtureWithSkopeo(multi, A, 'team/multi:t');
+  await pushFixtureWithSkopeo(single, A, 'team/single:1');
+  const set = join(sb.dir, 'images.yaml');
+  await writeFile(set, `images:\n  multi: ${ref('team/multi:t')}\n  single: ${ref('team/single:1')}\n`);
+  lock = join(sb.dir, 'images.lock.yaml');
+  const r = await sb.run(['resolve', set, '-o', lock]);
+  expect(r.code, show(r)).toBe(0);
+  bundle = join(work, 'images.tar');
+});
+
+afterAll(async () => {
+  await Promise.all([A?.stop(), B?.stop(), sb?.remove(), work && rm(work, { recursive: true, force: true })]);
+});
+
+const entries = (file: string) => execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n');
+
+describe('airlock bundle', () => {
+  it('creates a bundle from a lock: each blob once, lock and checksums inside, the same bytes every time', async () => {
+    const r = await sb.run(['bundle', 'create', lock, '-o', bundle]);
+    expect(r.code, show(r)).toBe(0);
+    const names = entries(bundle);
+    expect(names.slice(0, 4)).toEqual(['oci-layout', 'index.json', 'airlock/images.lock.yaml', 'airlock/checksums.sha256']);
+    const blobs = names.filter((n) => n.startsWith('blobs/sha256/'));
+    expect(new Set(blobs)).toEqual(new Set([...uniqueBlobs.keys()].map((d) => `blobs/sha256/${d.slice(7)}`)));
+    expect(blobs).toEqual([...blobs].sort());
+    // The size is the blobs plus a few KiB of headers, index, lock and checksums.
+    const size = (await stat(bundle)).size;
+    expect(size).toBeGreaterThan(uniqueBytes);
+    expect(size - uniqueBytes).toBeLessThan(30 * 1024);
+    // From the store alone, again: byte for byte the same bundle.
+    const again = join(work, 'again.tar');
+    const r2 = await sb.run(['bundle', 'create', lock, '-o', again, '--from', 'store:']);
+    expect(r2.code, show(r2)).toBe(0);
+    expect((await readFile(again)).equals(await readFile(bundle))).toBe(true);
+    // The checksum list checks out with the standard tool once extracted.
+    const x = join(work, 'x');
+    execFileSync('mkdir', ['-p', x]);
+    execFileSync('tar', ['-xf', bundle, '-C', x]);
+    expect(execFileSync('sha256sum', ['-c', 'airlock/checksums.sha256'], { cwd: x, encoding: 'utf8' })).not.toContain('FAILED');
+  });
+
+  it('is read as it is by skopeo (oci-archive:) and verified and listed by airlock', async () => {
+    await skopeoCopy(`oci-archive:${bundle}:${ref('team/multi:t')}`, dockerRef(B, 'by-skopeo/multi:t'), { all: true, dest: sideFor(B) });
+    await validateRegistryImage({ url: B.url, repository: 'by-skopeo/multi', reference: 't', expectDigest: multi.manifestDesc.digest, checkDiffIds: true });
+    const v = await sb.run(['bundle', 'verify', bundle]);
+    expect(v.code, show(v)).toBe(0);
+    const ls = await sb.run(['bundle', 'ls', bundle, '--json']);
+    expect(ls.code, show(ls)).toBe(0);
+    const listing = JSON.parse(ls.stdout) as { images: { name: string; digest: string; platforms: string[] }[]; lock: { images: number } };
+    expect(listing.images.map((i) => [i.name, i.digest])).toEqual([
+      [ref('team/multi:t'), multi.manifestDesc.digest],
+      [ref('team/single:1'), single.manifestDesc.digest],
+    ]);
+    expect(listing.images[0]!.platforms).toEqual(['linux/amd64', 'linux/arm64/v8']);
+    expect(listing.lock).toEqual({ images: 2 });
+  });
+
+  it('imports into a registry with every digest checked; a rerun sends nothing', async () => {
+    const r = await sb.run(['bundle', 'import', bundle, '--to', `${B.host}/imported`, '--json']);
+    expect(r.code, show(r)).toBe(0);
+    expect(imageResults(r.stdout).map((i) => i.status)).toEqual(['copied', 'copied']);
+    await validateRegistryImage({ url: B.url, repository: 'imported/team/multi', reference: 't', expectDigest: multi.manifestDesc.digest, checkDiffIds: true });
+    await validateRegistryImage({ url: B.url, repository: 'imported/team/single', reference: '1', expectDigest: single.manifestDesc.digest, checkDiffIds: true });
+    const again = await sb.run(['bundle', 'import', bundle, '--to', `${B.host}/imported`, '--json']);
+    expect(again.code, show(again)).toBe(0);
+    expect(imageResults(again.stdout).map((i) => i.status)).toEqual(['up-to-date', 'up-to-date']);
+    expect(imageResults(again.stdout).reduce((n, i) => n + Number(i.bytesSent ?? 0), 0)).toBe(0);
+  });
+
+  it('reports a flipped byte (BUNDLE_DAMAGED, exit 1) and imports nothing unverified; a cut bundle is ARCHIVE_INVALID (exit 2)', async () => {
+    const layer = single.layers[1]!.desc;
+    const bytes = await readFile(bundle);
+    // The entry's header is the 512-byte block that starts with its name (the checksum list names it too, elsewhere).
+    const name = Buffer.from(`blobs/sha256/${layer.digest.slice(7)}`);
+    let at = bytes.indexOf(name);
+    while (at >= 0 && at % 512 !== 0) at = bytes.indexOf(name, at + 1);
+    expect(at).toBeGreaterThan(0);
+    const content = at + 512;
+    const damaged = Buffer.from(bytes);
+    damaged[content + 100] = damaged[content + 100]! ^ 0xff;
+    const file = join(work, 'damaged.tar');
+    await writeFile(file, damaged);
+    const v = await sb.run(['bundle', 'verify', file]);
+    expect(v.code, show(v)).toBe(1);
+    expect(failureCode(v)).toBe('BUNDLE_DAMAGED');
+    expect(v.stdout).toContain(`damaged   ${layer.digest}`);
+    expect(v.stdout).toContain(`checksum  blobs/sha256/${layer.digest.slice(7)}`);
+    const imp = await sb.run(['bundle', 'import', file, '--to', `${B.host}/damaged`, '--only', 'single']);
+    expect(imp.code, show(imp)).toBe(1);
+    expect(imp.stderr + imp.stdout).toContain('DIGEST_MISMATCH');
+    expect((await fetch(`${B.url}/v2/damaged/team/single/manifests/1`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).status).toBe(404);
+
+    const cut = join(work, 'cut.tar');
+    await writeFile(cut, bytes.subarray(0, bytes.length - 5000));
+    for (const args of [['verify', cut], ['import', cut, '--to', `${B.host}/cut`], ['ls', cut]]) {
+      const r = await sb.run(['bundle', ...args]);
+      expect(r.code, show(r)).toBe(2);
+      expect(failureCode(r)).toBe('ARCHIVE_INVALID');
+    }
+  });
+
+  it('finds a bundle whose index names a blob it does not hold', async () => {
+    const file = join(work, 'short.tar');
+    await writeFile(file, await readFile(bundle));
+    execFileSync('tar', ['--delete', '-f', file, `blobs/sha256/${single.layers[1]!.desc.digest.slice(7)}`]);
+    const v = await sb.run(['bundle', 'verify', file]);
+    expect(v.code, show(v)).toBe(1);
+    expect(v.stdout).toContain(`missing   ${single.layers[1]!.desc.digest}  needed by ${ref('team/single:1')}`);
+  });
+
+  it('refuses an image set (resolve it first) and a bundle without a lock for import', async () => {
+    const set = join(sb.dir, 'images.yaml');
+    const r = await sb.run(['bundle', 'create', set, '-o', join(work, 'set.tar'), '--from', 'store:']);
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stderr).toContain('resolve it first');
+    const skopeoArchive = join(work, 'skopeo.tar');
+    await skopeoCopy(dockerRef(A, 'team/single:1'), `oci-archive:${skopeoArchive}:x`, { src: sideFor(A) });
+    const imp = await sb.run(['bundle', 'import', skopeoArchive, '--to', `${B.host}/nolock`]);
+    expect(imp.code, show(imp)).toBe(2);
+    expect(imp.stderr).toContain('carries no lock');
+  });
+});
