@@ -37,6 +37,10 @@ export const ErrorCodes = {
   STORE_DAMAGED: 'STORE_DAMAGED',
   ARCHIVE_INVALID: 'ARCHIVE_INVALID',
   BUNDLE_DAMAGED: 'BUNDLE_DAMAGED',
+  /** containerd (through ctr) unreachable, or it refused or failed a request (airlock warm). */
+  CONTAINERD_FAILED: 'CONTAINERD_FAILED',
+  /** A volume of a split bundle is absent or shorter than its list says. */
+  VOLUME_MISSING: 'VOLUME_MISSING',
   // image sets, locks, rendering
   IMAGESET_INVALID: 'IMAGESET_INVALID',
   TEMPLATE_PARAM_MISSING: 'TEMPLATE_PARAM_MISSING',

@@ -1,12 +1,14 @@
 /** A bundle opened for reading: its layout (read in place), and the lock and checksum list it carries. */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { fastLock } from '../lock/read.js';
 import { parseLock } from '../lock/parse.js';
 import type { LockFile } from '../lock/types.js';
 import { ArchiveLayout } from '../transport/archive/archive-layout.js';
 import { BUNDLE_CHECKSUMS, BUNDLE_LOCK } from '../transport/archive/bundle-writer.js';
+import type { ByteSource } from '../transport/archive/byte-source.js';
+import { readSourceRange } from '../transport/archive/byte-source.js';
 import type { TarEntry } from '../transport/archive/tar-index.js';
+import { VolumeSet } from '../transport/archive/volume-set.js';
 
 /** An opened bundle. Archives other tools wrote (skopeo's oci-archive) have no lock or checksums. */
 export interface OpenedBundle {
@@ -15,19 +17,22 @@ export interface OpenedBundle {
   lock?: LockFile;
   /** `path -> sha256 hex` from the checksum list. */
   checksums?: Map<string, string>;
+  /** For a split bundle (opened by its images.bundle.json): its volumes. */
+  volumes?: VolumeSet;
 }
 
 /** The bytes of one entry (small files only: the lock, the checksum list). */
-async function entryText(file: string, e: TarEntry): Promise<string> {
-  const chunks: Buffer[] = [];
-  if (e.size > 0) for await (const c of createReadStream(file, { start: e.offset, end: e.offset + e.size - 1 })) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+async function entryText(source: ByteSource, e: TarEntry): Promise<string> {
+  return (await readSourceRange(source, e.offset, e.offset + e.size)).toString('utf8');
 }
 
 /** The sha256 hex of one entry's content, streamed. */
-export async function entryHash(file: string, e: TarEntry, signal?: AbortSignal): Promise<string> {
+export async function entryHash(source: ByteSource, e: TarEntry, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
-  if (e.size > 0) for await (const c of createReadStream(file, { start: e.offset, end: e.offset + e.size - 1, ...(signal ? { signal } : {}) })) hash.update(c as Buffer);
+  for await (const c of source.stream(e.offset, e.offset + e.size)) {
+    signal?.throwIfAborted();
+    hash.update(c as Buffer);
+  }
   return hash.digest('hex');
 }
 
@@ -37,16 +42,16 @@ export async function entryHash(file: string, e: TarEntry, signal?: AbortSignal)
  */
 export async function openBundle(file: string): Promise<OpenedBundle> {
   const layout = await ArchiveLayout.open(file);
-  const out: OpenedBundle = { file, layout };
+  const out: OpenedBundle = { file, layout, ...(layout.source instanceof VolumeSet ? { volumes: layout.source } : {}) };
   const lockEntry = layout.tar.entries.get(BUNDLE_LOCK);
   if (lockEntry) {
-    const text = await entryText(file, lockEntry);
+    const text = await entryText(layout.source, lockEntry);
     out.lock = fastLock(text) ?? parseLock(text, `${file}:${BUNDLE_LOCK}`);
   }
   const sumsEntry = layout.tar.entries.get(BUNDLE_CHECKSUMS);
   if (sumsEntry) {
     out.checksums = new Map();
-    for (const line of (await entryText(file, sumsEntry)).split('\n')) {
+    for (const line of (await entryText(layout.source, sumsEntry)).split('\n')) {
       const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
       if (m) out.checksums.set(m[2]!, m[1]!);
     }

@@ -1,11 +1,16 @@
 /** `airlock bundle verify`: every blob re-hashed, and the index, the lock and the checksum list checked against each other. */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import * as path from 'node:path';
 import pLimit from 'p-limit';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { parseReference, formatReference } from '../ref/reference.js';
 import { imageContent } from '../store/content.js';
 import { BUNDLE_CHECKSUMS } from '../transport/archive/bundle-writer.js';
-import { entryHash, openBundle } from './open.js';
+import { indexTarSource } from '../transport/archive/tar-index.js';
+import type { VolumeSet } from '../transport/archive/volume-set.js';
+import { entryHash, openBundle, type OpenedBundle } from './open.js';
 
 /** What a verification found; empty lists mean the bundle is whole. */
 export interface BundleVerification {
@@ -23,6 +28,55 @@ export interface BundleVerification {
   lock: string[];
   /** True when the bundle carries a lock and a checksum list (airlock wrote it). */
   airlock: boolean;
+  /** A split bundle's volumes that are missing, cut, damaged or from another bundle, with the images that need them. */
+  volumes: { file: string; problem: string; images: string[] }[];
+}
+
+/** sha256 hex of a whole file, streamed. */
+async function fileSha256(file: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const c of createReadStream(file, signal ? { signal } : {})) hash.update(c as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Checks every volume of a split bundle (present, its size, its sha256) and, when all are
+ * sound, that the tar headers across them give the entry table images.bundle.json records.
+ */
+async function verifyVolumes(b: OpenedBundle, set: VolumeSet, signal?: AbortSignal): Promise<BundleVerification['volumes']> {
+  const problems: { index: number; problem: string }[] = (await set.problems()).map((p) => ({
+    index: p.index,
+    problem: p.why === 'missing' ? 'missing' : `${p.found} bytes, listed as ${set.manifest.volumes[p.index]!.size} (cut short or from another bundle)`,
+  }));
+  const bad = new Set(problems.map((p) => p.index));
+  for (const [index, v] of set.manifest.volumes.entries()) {
+    if (bad.has(index)) continue;
+    const hex = await fileSha256(set.pathOf(index), signal);
+    if (hex !== v.sha256) problems.push({ index, problem: `sha256 ${hex}, listed as ${v.sha256} (damaged, or a volume of another bundle)` });
+  }
+  if (problems.length === 0) {
+    const read = await indexTarSource(set).finally(() => set.close());
+    const recorded = b.layout.tar.entries;
+    const same = read.entries.size === recorded.size && [...read.entries.values()].every((e) => {
+      const r = recorded.get(e.name);
+      return r !== undefined && r.offset === e.offset && r.size === e.size;
+    });
+    if (!same) problems.push({ index: -1, problem: 'the entry table in the volume list does not match the tar headers in the volumes' });
+    return problems.map((p) => ({ file: path.basename(set.file), problem: p.problem, images: [] }));
+  }
+  // Which images need a blob that lies (even in part) in a bad volume.
+  const byBlob = new Map<string, number[]>();
+  for (const e of b.layout.tar.entries.values()) byBlob.set(e.name, set.volumesOf(e.offset, e.offset + e.size));
+  const out: BundleVerification['volumes'] = [];
+  for (const p of problems.sort((x, y) => x.index - y.index)) {
+    const images: string[] = [];
+    for (const r of await b.layout.listRefs()) {
+      const c = await imageContent(b.layout, r.descriptor);
+      if ([r.descriptor.digest, ...c.blobs.keys()].some((d) => byBlob.get(`blobs/${d.replace(':', '/')}`)?.includes(p.index))) images.push(r.name);
+    }
+    out.push({ file: set.manifest.volumes[p.index]!.file, problem: p.problem, images });
+  }
+  return out;
 }
 
 /**
@@ -32,16 +86,23 @@ export interface BundleVerification {
 export async function verifyBundle(file: string, opts: { signal?: AbortSignal; onBlob?: (done: number, total: number) => void } = {}): Promise<BundleVerification> {
   const b = await openBundle(file);
   const entries = b.layout.tar.entries;
+  if (b.volumes) {
+    const volumes = await verifyVolumes(b, b.volumes, opts.signal);
+    // With a volume missing or unsound, what its entries hold cannot be read or trusted: report the volumes alone.
+    if (volumes.length > 0) {
+      return { file, images: (await b.layout.listRefs()).length, blobs: 0, bytes: 0, damaged: [], missing: [], checksums: [], lock: [], airlock: Boolean(b.lock && b.checksums), volumes };
+    }
+  }
   const hashes = new Map<string, string>();
   const blobEntries = [...entries.values()].filter((e) => e.name.startsWith('blobs/'));
-  const result: BundleVerification = { file, images: 0, blobs: blobEntries.length, bytes: 0, damaged: [], missing: [], checksums: [], lock: [], airlock: Boolean(b.lock && b.checksums) };
+  const result: BundleVerification = { file, images: 0, blobs: blobEntries.length, bytes: 0, damaged: [], missing: [], checksums: [], lock: [], airlock: Boolean(b.lock && b.checksums), volumes: [] };
   const limit = pLimit(2);
   let done = 0;
   await Promise.all(
     [...entries.values()].map((e) =>
       limit(async () => {
         if (e.name === BUNDLE_CHECKSUMS) return;
-        const hex = await entryHash(file, e, opts.signal);
+        const hex = await entryHash(b.layout.source, e, opts.signal);
         hashes.set(e.name, hex);
         if (e.name.startsWith('blobs/')) {
           const [, alg, name] = e.name.split('/');
@@ -87,13 +148,17 @@ export async function verifyBundle(file: string, opts: { signal?: AbortSignal; o
 /** BUNDLE_DAMAGED when the verification found anything wrong, naming the kinds; undefined when whole. */
 export function bundleProblem(v: BundleVerification): AirlockError | undefined {
   const parts = [
+    v.volumes.length ? `${v.volumes.length} volume(s) missing or unsound (${v.volumes.map((x) => x.file).join(', ')})` : '',
     v.damaged.length ? `${v.damaged.length} damaged blob(s)` : '',
     v.missing.length ? `${v.missing.length} blob(s) images need are missing` : '',
     v.checksums.length ? `${v.checksums.length} checksum disagreement(s)` : '',
     v.lock.length ? `${v.lock.length} lock disagreement(s)` : '',
   ].filter(Boolean);
   if (parts.length === 0) return undefined;
-  return new AirlockError(ErrorCodes.BUNDLE_DAMAGED, `${v.file}: ${parts.join(', ')}; do not import it, bring it again`, {
+  const code = v.volumes.length > 0 && v.volumes.every((x) => x.problem === 'missing') ? ErrorCodes.VOLUME_MISSING : ErrorCodes.BUNDLE_DAMAGED;
+  const advice = v.volumes.length > 0 ? 'bring those volumes again (only those), then verify again' : 'do not import it, bring it again';
+  return new AirlockError(code, `${v.file}: ${parts.join(', ')}; ${advice}`, {
+    volumes: v.volumes,
     damaged: v.damaged,
     missing: v.missing,
     checksums: v.checksums,

@@ -15,6 +15,7 @@ export function bundleCommand(): Command {
     .option('--from <store:>', 'store: take the images from the store only, fetching nothing')
     .option('--only <key|substring>', 'lock: only the image with this KEY; list: only references containing SUBSTRING')
     .option('--jobs <n>', 'images pulled at once', '4')
+    .option('--split <size>', 'cut the bundle into numbered volumes of at most SIZE (700M, 4G): FILE.000, FILE.001, ... and FILE-without-.tar.bundle.json listing each with its size and sha256; import and verify take the .bundle.json and name a missing or damaged volume')
     .action(lazyAction(() => import('./bundle-create-action.js')))
     .exitOverride();
   addCopyFlags(create);
@@ -22,7 +23,7 @@ export function bundleCommand(): Command {
   cmd.addCommand(
     new Command('ls')
       .description('List what a bundle holds: images, platforms, sizes, and the lock it carries.')
-      .argument('<bundle>', 'bundle file')
+      .argument('<bundle>', 'bundle file, or a split bundle\'s .bundle.json')
       .option('--json', 'print the listing as JSON')
       .action(lazyAction(() => import('./bundle-ls-action.js')))
       .exitOverride(),
@@ -30,18 +31,18 @@ export function bundleCommand(): Command {
   cmd.addCommand(
     new Command('verify')
       .description('Re-hash every blob of a bundle and check its index, lock and checksum list against each other.')
-      .argument('<bundle>', 'bundle file')
+      .argument('<bundle>', 'bundle file, or a split bundle\'s .bundle.json')
       .option('--json', 'print the result as JSON')
       .addHelpText(
         'after',
-        '\nExit codes:\n  0    the bundle is whole\n  1    damaged or missing content, or disagreements (BUNDLE_DAMAGED)\n  2    not a readable bundle (ARCHIVE_INVALID: unsafe or cut short; LAYOUT_INVALID; LOCK_INVALID)',
+        '\nExit codes:\n  0    the bundle is whole\n  1    damaged or missing content, or disagreements (BUNDLE_DAMAGED); volumes missing (VOLUME_MISSING)\n  2    not a readable bundle (ARCHIVE_INVALID: unsafe or cut short; LAYOUT_INVALID; LOCK_INVALID)',
       )
       .action(lazyAction(() => import('./bundle-verify-action.js')))
       .exitOverride(),
   );
   const imp = new Command('import')
     .description("Copy a bundle's images to a registry, the store or a layout with the one copy engine: every blob verified, what is already there skipped, so a rerun after a crash sends only what is missing.")
-    .argument('<bundle>', 'bundle file')
+    .argument('<bundle>', 'bundle file, or a split bundle\'s .bundle.json')
     .requiredOption('--to <dest>', 'REGISTRY[/PREFIX], store: or oci:DIR')
     .option('--only <key>', 'only the image with this lock KEY')
     .option('--keep-going', 'after a failed image, finish the rest, then exit non-zero (3)')

@@ -7,6 +7,7 @@ import { defaultStoreDir } from '../transport/layout/store.js';
 import { createTransportContext } from '../transport/context.js';
 import type { CopyFlags } from './common-flags.js';
 import { formatBytes } from './format.js';
+import { parseSizeFlag } from './size-flag.js';
 import { interruptSignal } from './interrupt.js';
 import { run as mirror } from './mirror-action.js';
 
@@ -16,11 +17,13 @@ export interface BundleCreateFlags extends CopyFlags {
   from?: string;
   only?: string;
   jobs?: string;
+  split?: string;
 }
 
 /** `airlock bundle create FILE -o BUNDLE`: pull into the store (unless --from store:), then write the bundle from it. */
 export async function run(file: string, flags: BundleCreateFlags): Promise<void> {
   if (flags.from !== undefined && flags.from !== 'store:') throw new AirlockError(ErrorCodes.USAGE, `--from takes store: (the images come from the store only), got "${flags.from}"`);
+  const split = flags.split !== undefined ? parseSizeFlag('--split', flags.split) : undefined;
   if (flags.from === undefined) {
     await mirror(file, { ...flags, to: 'store:', set: [] });
     if (process.exitCode !== undefined && process.exitCode !== 0) return;
@@ -35,17 +38,19 @@ export async function run(file: string, flags: BundleCreateFlags): Promise<void>
     const tty = process.stderr.isTTY && !flags.json;
     const w = await writeBundle(flags.output, plan, layout, {
       signal: interruptSignal(),
+      ...(split ? { split } : {}),
       onBlob: (n) => {
         done += n;
         if (tty) process.stderr.write(`\rwriting ${flags.output}: ${formatBytes(done)} of ${formatBytes(total)}`);
       },
     });
     if (tty) process.stderr.write('\n');
-    const summary = { bundle: w.file, images: plan.images.length, blobs: w.blobs, blobBytes: w.blobBytes, bytes: w.bytes };
+    const summary = { bundle: w.file, images: plan.images.length, blobs: w.blobs, blobBytes: w.blobBytes, bytes: w.bytes, ...(w.volumes ? { volumes: w.volumes } : {}) };
+    const volumes = w.volumes ? ` in ${w.volumes.length} volumes (${w.volumes[0]!.file} ... ${w.volumes.at(-1)!.file}); carry them all with ${w.file}` : '';
     process.stdout.write(
       flags.json
         ? `${JSON.stringify({ type: 'bundle', ...summary })}\n`
-        : `${w.file}: ${plan.images.length} images, ${w.blobs} blobs (${formatBytes(w.blobBytes)}), ${formatBytes(w.bytes)} in all\n`,
+        : `${w.file}: ${plan.images.length} images, ${w.blobs} blobs (${formatBytes(w.blobBytes)}), ${formatBytes(w.bytes)} in all${volumes}\n`,
     );
   } finally {
     await ctx.close();

@@ -22,6 +22,11 @@ export async function run(file: string, flags: BundleImportFlags): Promise<void>
   if (!bundle.lock) {
     throw new AirlockError(ErrorCodes.USAGE, `${file} carries no lock (another tool wrote it): copy its images with airlock copy oci-archive:${file}:NAME DEST`, { file });
   }
+  // A split bundle with a volume absent: import what the other volumes hold, name the one to bring.
+  const absent = bundle.volumes ? await bundle.volumes.problems() : [];
+  for (const p of absent) {
+    process.stderr.write(`volume ${p.file} is ${p.why === 'missing' ? 'missing' : `${p.found} bytes, not ${bundle.volumes!.manifest.volumes[p.index]!.size}`}: the images that need it wait; bring it and run again (what lands now is not sent again)\n`);
+  }
   const to = parseNamespace(flags.to);
   const input: MirrorInput = { kind: 'lock', file, lock: bundle.lock };
   const ctx = contextOf(flags, mirrorRegistryOptions(registryOptions(flags), input, { to, creds: flags.destCreds }));
@@ -35,7 +40,7 @@ export async function run(file: string, flags: BundleImportFlags): Promise<void>
   process.exitCode = await runWithOutput({
     pairs,
     ctx,
-    options: { ...engineOptions(flags), jobs: positiveInt('--jobs', flags.jobs, 4) || 1, keepGoing: Boolean(flags.keepGoing) },
+    options: { ...engineOptions(flags), jobs: positiveInt('--jobs', flags.jobs, 4) || 1, keepGoing: Boolean(flags.keepGoing) || absent.length > 0 },
     ...(flags.json ? { json: true } : {}),
     ...(flags.report ? { reportFile: flags.report } : {}),
   });

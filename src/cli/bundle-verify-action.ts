@@ -13,11 +13,14 @@ export async function run(file: string, flags: { json?: boolean }): Promise<void
   if (flags.json) process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
   else {
     const lines = [
+      ...v.volumes.map((x) => `volume    ${x.file}: ${x.problem}${x.images.length ? `; needed by ${x.images.join(', ')}` : ''}`),
       ...v.damaged.map((d) => `damaged   ${d}`),
       ...v.missing.map((m) => `missing   ${m.digest}  needed by ${m.images.join(', ')}`),
       ...v.checksums.map((c) => `checksum  ${c}`),
       ...v.lock.map((l) => `lock      ${l}`),
-      `${v.images} images, ${v.blobs} blobs, ${formatBytes(v.bytes)} verified${v.airlock ? '' : ' (no airlock lock or checksum list: written by another tool)'}`,
+      v.volumes.length > 0
+        ? `${v.images} images; their blobs are verified once every volume is sound`
+        : `${v.images} images, ${v.blobs} blobs, ${formatBytes(v.bytes)} verified${v.airlock ? '' : ' (no airlock lock or checksum list: written by another tool)'}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   }

@@ -152,4 +152,96 @@ describe('airlock bundle', () => {
     expect(imp.code, show(imp)).toBe(2);
     expect(imp.stderr).toContain('carries no lock');
   });
+
+  describe('split into volumes', () => {
+    const VOLUME = 32 * 1024;
+    let dir: string;
+    let manifestFile: string;
+    let manifest: { volumes: { file: string; size: number; sha256: string }[]; entries: [string, number, number][] };
+    /** The index of the volume holding the last byte of a blob (not the first volume, which holds the index too). */
+    const volumeOf = (digest: string) => {
+      const [, offset, size] = manifest.entries.find(([n]) => n === `blobs/sha256/${digest.slice(7)}`)!;
+      let at = 0;
+      const i = manifest.volumes.findIndex((v) => (at += v.size) > offset + size - 1);
+      expect(i).toBeGreaterThan(0);
+      return i;
+    };
+
+    beforeAll(async () => {
+      dir = await mkdtemp(join(work, 'split-'));
+      manifestFile = join(dir, 'images.bundle.json');
+      const r = await sb.run(['bundle', 'create', lock, '-o', join(dir, 'images.tar'), '--from', 'store:', '--split', '32K']);
+      expect(r.code, show(r)).toBe(0);
+      manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as typeof manifest;
+    });
+
+    it('writes numbered volumes that are the unsplit bundle cut, listed with sizes and sha256', async () => {
+      expect(manifest.volumes.length).toBeGreaterThan(3);
+      const parts = await Promise.all(manifest.volumes.map((v) => readFile(join(dir, v.file))));
+      expect(manifest.volumes.map((v) => v.file)).toEqual(manifest.volumes.map((_, i) => `images.tar.${String(i).padStart(3, '0')}`));
+      expect(parts.slice(0, -1).every((p) => p.length === VOLUME)).toBe(true);
+      expect(Buffer.concat(parts).equals(await readFile(bundle))).toBe(true);
+      for (const v of manifest.volumes) expect(execFileSync('sha256sum', [join(dir, v.file)], { encoding: 'utf8' }).slice(0, 64)).toBe(v.sha256);
+      const v = await sb.run(['bundle', 'verify', manifestFile]);
+      expect(v.code, show(v)).toBe(0);
+      const ls = await sb.run(['bundle', 'ls', manifestFile, '--json']);
+      expect(ls.code, show(ls)).toBe(0);
+      expect((JSON.parse(ls.stdout) as { images: unknown[] }).images).toHaveLength(2);
+    });
+
+    it('names a missing volume, imports what the others hold, and continues where it stopped once the volume is back', async () => {
+      const i = volumeOf(single.layers[1]!.desc.digest);
+      const held = join(work, 'held-volume');
+      const volume = join(dir, manifest.volumes[i]!.file);
+      await writeFile(held, await readFile(volume));
+      await rm(volume);
+      const v = await sb.run(['bundle', 'verify', manifestFile]);
+      expect(v.code, show(v)).toBe(1);
+      expect(failureCode(v)).toBe('VOLUME_MISSING');
+      expect(v.stdout).toContain(`volume    ${manifest.volumes[i]!.file}: missing; needed by`);
+      expect(v.stdout).toContain(ref('team/single:1'));
+      const first = await sb.run(['bundle', 'import', manifestFile, '--to', `${B.host}/split`, '--json']);
+      expect([1, 3], show(first)).toContain(first.code);
+      expect(first.stderr).toContain(`volume ${manifest.volumes[i]!.file} is missing`);
+      const firstResults = imageResults(first.stdout);
+      expect(firstResults.find((r) => r.destination?.includes('single'))?.status).toBe('failed');
+      // Nothing of the waiting image is named on the target.
+      expect((await fetch(`${B.url}/v2/split/team/single/manifests/1`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).status).toBe(404);
+      await writeFile(volume, await readFile(held));
+      const second = await sb.run(['bundle', 'import', manifestFile, '--to', `${B.host}/split`, '--json']);
+      expect(second.code, show(second)).toBe(0);
+      await validateRegistryImage({ url: B.url, repository: 'split/team/multi', reference: 't', expectDigest: multi.manifestDesc.digest, checkDiffIds: true });
+      await validateRegistryImage({ url: B.url, repository: 'split/team/single', reference: '1', expectDigest: single.manifestDesc.digest, checkDiffIds: true });
+      // The rerun sent what the first could not, not everything again.
+      const sent = (rs: ReturnType<typeof imageResults>) => rs.reduce((n, r) => n + Number(r.bytesSent ?? 0), 0);
+      expect(sent(imageResults(second.stdout))).toBeGreaterThan(0);
+      expect(sent(firstResults) + sent(imageResults(second.stdout))).toBeLessThanOrEqual(uniqueBytes);
+    });
+
+    it('finds a volume of another bundle (BUNDLE_DAMAGED naming it) and imports nothing unverified from it', async () => {
+      const other = await mkdtemp(join(work, 'other-'));
+      const r = await sb.run(['bundle', 'create', lock, '-o', join(other, 'images.tar'), '--from', 'store:', '--split', '32K', '--only', 'single']);
+      expect(r.code, show(r)).toBe(0);
+      const mixed = await mkdtemp(join(work, 'mixed-'));
+      for (const v of manifest.volumes) await writeFile(join(mixed, v.file), await readFile(join(dir, v.file)));
+      await writeFile(join(mixed, 'images.bundle.json'), await readFile(manifestFile));
+      const i = volumeOf(single.layers[1]!.desc.digest);
+      expect(i).toBeLessThan(manifest.volumes.length - 1);
+      await writeFile(join(mixed, manifest.volumes[i]!.file), await readFile(join(other, manifest.volumes[1]!.file)));
+      const v = await sb.run(['bundle', 'verify', join(mixed, 'images.bundle.json')]);
+      expect(v.code, show(v)).toBe(1);
+      expect(failureCode(v)).toBe('BUNDLE_DAMAGED');
+      expect(v.stdout).toContain(`volume    ${manifest.volumes[i]!.file}: sha256`);
+      expect(v.stdout).toContain('another bundle');
+      const imp = await sb.run(['bundle', 'import', join(mixed, 'images.bundle.json'), '--to', `${B.host}/mixed`, '--only', 'single']);
+      expect(imp.code, show(imp)).not.toBe(0);
+      expect((await fetch(`${B.url}/v2/mixed/team/single/manifests/1`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).status).toBe(404);
+      // A volume list naming a file outside its directory is refused before anything is read.
+      const evil = join(mixed, 'evil.bundle.json');
+      await writeFile(evil, (await readFile(manifestFile, 'utf8')).replace('"images.tar.000"', '"../images.tar.000"'));
+      const e = await sb.run(['bundle', 'verify', evil]);
+      expect(e.code, show(e)).toBe(2);
+      expect(failureCode(e)).toBe('ARCHIVE_INVALID');
+    });
+  });
 });

@@ -11,9 +11,12 @@
  *   with the bundle, and a blob that does not match its digest stops the write.
  * - Written to a temporary file next to the target and renamed when complete: a bundle
  *   under its final name is always whole.
+ * - With `split`, the same bytes are cut into numbered volumes (see volume-set.ts), listed
+ *   with their sizes, sha256 and the tar's entry table in images.bundle.json, written last.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
+import type { Writable } from 'node:stream';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,6 +27,9 @@ import { digestAlgorithm, digestHex, VerifyingStream, type Digest } from '../../
 import { MediaTypes } from '../../oci/mediatypes.js';
 import type { LayoutContent } from '../layout/content.js';
 import { IMAGE_LAYOUT_VERSION } from '../layout/layout.js';
+import { indexTarSource } from './tar-index.js';
+import { formatVolumeManifest, VOLUME_MANIFEST_VERSION, volumeManifestName, volumeName, VolumeSet, type VolumeInfo, type VolumeManifest } from './volume-set.js';
+import { VolumeWriter } from './volume-writer.js';
 
 /** Where the lock and the checksum list live in a bundle. */
 export const BUNDLE_LOCK = 'airlock/images.lock.yaml';
@@ -46,10 +52,59 @@ export interface BundlePlan {
 
 /** What was written. */
 export interface BundleWritten {
+  /** The bundle, or for a split bundle its images.bundle.json. */
   file: string;
   bytes: number;
   blobs: number;
   blobBytes: number;
+  /** For a split bundle: the volumes, in order. */
+  volumes?: VolumeInfo[];
+}
+
+/** Where the tar bytes go: one file, or volumes. */
+interface BundleTarget {
+  stream: Writable;
+  commit(): Promise<{ file: string; bytes: number; volumes?: VolumeInfo[] }>;
+  abort(): Promise<void>;
+}
+
+function fileTarget(file: string): BundleTarget {
+  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
+  return {
+    stream: createWriteStream(tmp, { flags: 'wx' }),
+    commit: async () => {
+      await fs.rename(tmp, file);
+      return { file, bytes: (await fs.stat(file)).size };
+    },
+    abort: () => fs.rm(tmp, { force: true }),
+  };
+}
+
+function volumesTarget(file: string, size: number): BundleTarget {
+  const writer = new VolumeWriter(file, size, (i) => volumeName(file, i));
+  return {
+    stream: writer,
+    commit: async () => {
+      await writer.commit();
+      // Volumes of an earlier, longer split of the same name would only mislead.
+      for (let i = writer.volumes.length; ; i++) {
+        const stale = volumeName(file, i);
+        if (!(await fs.stat(stale).then(() => true, () => false))) break;
+        await fs.rm(stale, { force: true });
+      }
+      const manifestFile = volumeManifestName(file);
+      const whole = writer.summary();
+      const manifest: VolumeManifest = { airlockBundleVolumes: VOLUME_MANIFEST_VERSION, ...whole, volumes: writer.volumes, entries: [] };
+      const set = new VolumeSet(manifestFile, manifest);
+      const tar = await indexTarSource(set).finally(() => set.close());
+      manifest.entries = [...tar.entries.values()].map((e) => [e.name, e.offset, e.size]);
+      const tmp = `${manifestFile}.${process.pid}.tmp`;
+      await fs.writeFile(tmp, formatVolumeManifest(manifest));
+      await fs.rename(tmp, manifestFile);
+      return { file: manifestFile, bytes: whole.size, volumes: writer.volumes };
+    },
+    abort: () => writer.abort(),
+  };
 }
 
 const HEADER = { mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(0), type: 'file' as const };
@@ -95,14 +150,18 @@ async function addEntry(pack: tar.Pack, name: string, size: number, data: Readab
  * are not sha256 are refused (the checksum list is sha256). DIGEST_MISMATCH or SIZE_MISMATCH
  * when the source holds a damaged blob; nothing is left at `file` then.
  */
-export async function writeBundle(file: string, plan: BundlePlan, source: LayoutContent, opts: { signal?: AbortSignal; onBlob?: (bytes: number) => void } = {}): Promise<BundleWritten> {
+export async function writeBundle(
+  file: string,
+  plan: BundlePlan,
+  source: LayoutContent,
+  opts: { signal?: AbortSignal; onBlob?: (bytes: number) => void; split?: number } = {},
+): Promise<BundleWritten> {
   for (const d of plan.blobs.keys()) {
     if (digestAlgorithm(d) !== 'sha256') throw new AirlockError(ErrorCodes.MEDIA_TYPE_UNSUPPORTED, `bundle: ${d} is not a sha256 digest`, { digest: d });
   }
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
+  const target = opts.split ? volumesTarget(file, opts.split) : fileTarget(file);
   const pack = tar.pack();
-  const out = createWriteStream(tmp, { flags: 'wx' });
-  const written = pipeline(pack, out, opts.signal ? { signal: opts.signal } : {});
+  const written = pipeline(pack, target.stream, opts.signal ? { signal: opts.signal } : {});
   let blobBytes = 0;
   try {
     const feed = async () => {
@@ -120,10 +179,10 @@ export async function writeBundle(file: string, plan: BundlePlan, source: Layout
       pack.destroy(err as Error);
       throw err;
     }), written]);
-    await fs.rename(tmp, file);
+    const done = await target.commit();
+    return { ...done, blobs: plan.blobs.size, blobBytes };
   } catch (err) {
-    await fs.rm(tmp, { force: true });
+    await target.abort();
     throw err;
   }
-  return { file, bytes: (await fs.stat(file)).size, blobs: plan.blobs.size, blobBytes };
 }

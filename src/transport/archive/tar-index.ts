@@ -9,8 +9,8 @@
  * absolute path, a `..` component, a link (symbolic or hard), a device or FIFO, the same
  * name twice, a damaged header, or a file cut short.
  */
-import { promises as fs } from 'node:fs';
 import { AirlockError, clip, ErrorCodes } from '../../errors.js';
+import { fileSource, type ByteSource } from './byte-source.js';
 
 const BLOCK = 512;
 /** Entries indexed at most: far beyond any bundle (one per blob), small enough to hold. */
@@ -28,8 +28,9 @@ export interface TarEntry {
 
 /** A tar file's regular files by name. */
 export interface TarIndex {
+  /** The file (or volume list) it was read from, for messages. */
   file: string;
-  /** The file's size when it was indexed. */
+  /** The archive's size when it was indexed. */
   size: number;
   entries: Map<string, TarEntry>;
 }
@@ -107,58 +108,64 @@ const LINK_TYPES: Record<string, string> = { '1': 'a hard link', '2': 'a symboli
  * comment lists. Only headers are read (and pax or long-name records), never the content.
  */
 export async function indexTar(file: string): Promise<TarIndex> {
-  const handle = await fs.open(file, 'r');
+  const source = await fileSource(file);
   try {
-    const size = (await handle.stat()).size;
-    const entries = new Map<string, TarEntry>();
-    const header = Buffer.alloc(BLOCK);
-    let pos = 0;
-    let pax: { path?: string; size?: number } = {};
-    let longName: string | undefined;
-    const readAt = async (buf: Buffer, at: number) => (await handle.read(buf, 0, buf.length, at)).bytesRead;
-    for (;;) {
-      const got = await readAt(header, pos);
-      if (got === 0) break;
-      if (got < BLOCK) throw invalid(file, `cut short: it ends inside a header at byte ${pos + got}`, { at: pos });
-      if (header.every((b) => b === 0)) break;
-      if (!checksumOk(header)) throw invalid(file, `damaged: the header at byte ${pos} fails its checksum`, { at: pos });
-      const type = String.fromCharCode(header[156]!);
-      const headerSize = numeric(header, 124, 12);
-      if (headerSize === undefined) throw invalid(file, `damaged: the header at byte ${pos} has no valid size`, { at: pos });
-      const dataSize = pax.size ?? headerSize;
-      const dataAt = pos + BLOCK;
-      const next = dataAt + Math.ceil(dataSize / BLOCK) * BLOCK;
-      const ustar = header.toString('ascii', 257, 262) === 'ustar';
-      const rawName = longName ?? pax.path ?? (ustar && header[345] !== 0 ? `${field(header, 345, 155)}/${field(header, 0, 100)}` : field(header, 0, 100));
-      if (dataAt + dataSize > size) throw invalid(file, `cut short: entry ${JSON.stringify(clip(rawName, 120))} needs ${dataSize} bytes, the file ends first`, { entry: rawName });
-      if (type === 'x' || type === 'g' || type === 'L' || type === 'K') {
-        if (dataSize > MAX_META_BYTES) throw invalid(file, `a ${type} header of ${dataSize} bytes is over the limit`, { at: pos });
-        const data = Buffer.alloc(dataSize);
-        await readAt(data, dataAt);
-        if (type === 'x') pax = paxRecords(data, file);
-        if (type === 'L') longName = field(data, 0, data.length);
-        // A global pax header sets defaults airlock does not need; a GNU long link name only matters for links, which are refused.
-        pos = next;
-        continue;
-      }
-      const name = rawName;
-      pax = {};
-      longName = undefined;
-      const kind = LINK_TYPES[type];
-      if (kind) throw invalid(file, `entry ${JSON.stringify(clip(name, 120))}: refused (${kind})`, { entry: name });
-      const safe = safeEntryName(name, file);
-      if (type === '5') {
-        pos = next;
-        continue;
-      }
-      if (type !== '0' && type !== '\0' && type !== '7') throw invalid(file, `entry ${JSON.stringify(clip(name, 120))}: refused (tar type ${JSON.stringify(type)})`, { entry: name });
-      if (entries.has(safe)) throw invalid(file, `entry ${JSON.stringify(clip(safe, 120))} is in the archive twice`, { entry: safe });
-      if (entries.size >= MAX_TAR_ENTRIES) throw invalid(file, `more than ${MAX_TAR_ENTRIES} entries`);
-      entries.set(safe, { name: safe, offset: dataAt, size: dataSize });
-      pos = next;
-    }
-    return { file, size, entries };
+    return await indexTarSource(source);
   } finally {
-    await handle.close();
+    await source.close();
   }
+}
+
+/** As indexTar, over any ByteSource (the volumes of a split bundle read as one). */
+export async function indexTarSource(source: ByteSource): Promise<TarIndex> {
+  const file = source.label;
+  const size = source.size;
+  const entries = new Map<string, TarEntry>();
+  const header = Buffer.alloc(BLOCK);
+  let pos = 0;
+  let pax: { path?: string; size?: number } = {};
+  let longName: string | undefined;
+  const readAt = (buf: Buffer, at: number) => source.read(buf, at);
+  for (;;) {
+    const got = await readAt(header, pos);
+    if (got === 0) break;
+    if (got < BLOCK) throw invalid(file, `cut short: it ends inside a header at byte ${pos + got}`, { at: pos });
+    if (header.every((b) => b === 0)) break;
+    if (!checksumOk(header)) throw invalid(file, `damaged: the header at byte ${pos} fails its checksum`, { at: pos });
+    const type = String.fromCharCode(header[156]!);
+    const headerSize = numeric(header, 124, 12);
+    if (headerSize === undefined) throw invalid(file, `damaged: the header at byte ${pos} has no valid size`, { at: pos });
+    const dataSize = pax.size ?? headerSize;
+    const dataAt = pos + BLOCK;
+    const next = dataAt + Math.ceil(dataSize / BLOCK) * BLOCK;
+    const ustar = header.toString('ascii', 257, 262) === 'ustar';
+    const rawName = longName ?? pax.path ?? (ustar && header[345] !== 0 ? `${field(header, 345, 155)}/${field(header, 0, 100)}` : field(header, 0, 100));
+    if (dataAt + dataSize > size) throw invalid(file, `cut short: entry ${JSON.stringify(clip(rawName, 120))} needs ${dataSize} bytes, the file ends first`, { entry: rawName });
+    if (type === 'x' || type === 'g' || type === 'L' || type === 'K') {
+      if (dataSize > MAX_META_BYTES) throw invalid(file, `a ${type} header of ${dataSize} bytes is over the limit`, { at: pos });
+      const data = Buffer.alloc(dataSize);
+      await readAt(data, dataAt);
+      if (type === 'x') pax = paxRecords(data, file);
+      if (type === 'L') longName = field(data, 0, data.length);
+      // A global pax header sets defaults airlock does not need; a GNU long link name only matters for links, which are refused.
+      pos = next;
+      continue;
+    }
+    const name = rawName;
+    pax = {};
+    longName = undefined;
+    const kind = LINK_TYPES[type];
+    if (kind) throw invalid(file, `entry ${JSON.stringify(clip(name, 120))}: refused (${kind})`, { entry: name });
+    const safe = safeEntryName(name, file);
+    if (type === '5') {
+      pos = next;
+      continue;
+    }
+    if (type !== '0' && type !== '\0' && type !== '7') throw invalid(file, `entry ${JSON.stringify(clip(name, 120))}: refused (tar type ${JSON.stringify(type)})`, { entry: name });
+    if (entries.has(safe)) throw invalid(file, `entry ${JSON.stringify(clip(safe, 120))} is in the archive twice`, { entry: safe });
+    if (entries.size >= MAX_TAR_ENTRIES) throw invalid(file, `more than ${MAX_TAR_ENTRIES} entries`);
+    entries.set(safe, { name: safe, offset: dataAt, size: dataSize });
+    pos = next;
+  }
+  return { file, size, entries };
 }
