@@ -41,6 +41,10 @@ export const ErrorCodes = {
   CONTAINERD_FAILED: 'CONTAINERD_FAILED',
   /** A volume of a split bundle is absent or shorter than its list says. */
   VOLUME_MISSING: 'VOLUME_MISSING',
+  /** have.json is not an inventory airlock wrote. */
+  INVENTORY_INVALID: 'INVENTORY_INVALID',
+  /** A differential bundle leaves out blobs the target does not hold (the have.json it was made against was wrong or stale). */
+  BUNDLE_BASE_MISSING: 'BUNDLE_BASE_MISSING',
   // image sets, locks, rendering
   IMAGESET_INVALID: 'IMAGESET_INVALID',
   TEMPLATE_PARAM_MISSING: 'TEMPLATE_PARAM_MISSING',

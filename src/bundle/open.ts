@@ -4,7 +4,9 @@ import { fastLock } from '../lock/read.js';
 import { parseLock } from '../lock/parse.js';
 import type { LockFile } from '../lock/types.js';
 import { ArchiveLayout } from '../transport/archive/archive-layout.js';
-import { BUNDLE_CHECKSUMS, BUNDLE_LOCK } from '../transport/archive/bundle-writer.js';
+import { BUNDLE_CHECKSUMS, BUNDLE_DIFFERENTIAL, BUNDLE_LOCK, type BundleAssumed } from '../transport/archive/bundle-writer.js';
+import { AirlockError, ErrorCodes } from '../errors.js';
+import { isDigest } from '../oci/digest.js';
 import type { ByteSource } from '../transport/archive/byte-source.js';
 import { readSourceRange } from '../transport/archive/byte-source.js';
 import type { TarEntry } from '../transport/archive/tar-index.js';
@@ -19,6 +21,8 @@ export interface OpenedBundle {
   checksums?: Map<string, string>;
   /** For a split bundle (opened by its images.bundle.json): its volumes. */
   volumes?: VolumeSet;
+  /** For a differential bundle: the blobs it leaves out, which the target must hold. */
+  assumed?: BundleAssumed;
 }
 
 /** The bytes of one entry (small files only: the lock, the checksum list). */
@@ -36,6 +40,20 @@ export async function entryHash(source: ByteSource, e: TarEntry, signal?: AbortS
   return hash.digest('hex');
 }
 
+/** The differential record of a bundle: ARCHIVE_INVALID when malformed. */
+function parseAssumed(text: string, where: string): BundleAssumed {
+  const bad = () => new AirlockError(ErrorCodes.ARCHIVE_INVALID, `${where}: malformed (the blobs left out and what they were left out against)`, { file: where });
+  let v: BundleAssumed;
+  try {
+    v = JSON.parse(text) as BundleAssumed;
+  } catch {
+    throw bad();
+  }
+  if (typeof v?.against?.location !== 'string' || typeof v.blobs !== 'object' || v.blobs === null) throw bad();
+  for (const [d, b] of Object.entries(v.blobs)) if (!isDigest(d) || !Number.isSafeInteger(b?.size)) throw bad();
+  return v;
+}
+
 /**
  * Opens the bundle at `file`: ARCHIVE_INVALID for an unsafe or damaged tar, LAYOUT_INVALID
  * without an OCI layout, LOCK_INVALID for a carried lock that does not parse.
@@ -48,6 +66,8 @@ export async function openBundle(file: string): Promise<OpenedBundle> {
     const text = await entryText(layout.source, lockEntry);
     out.lock = fastLock(text) ?? parseLock(text, `${file}:${BUNDLE_LOCK}`);
   }
+  const diffEntry = layout.tar.entries.get(BUNDLE_DIFFERENTIAL);
+  if (diffEntry) out.assumed = parseAssumed(await entryText(layout.source, diffEntry), `${file}:${BUNDLE_DIFFERENTIAL}`);
   const sumsEntry = layout.tar.entries.get(BUNDLE_CHECKSUMS);
   if (sumsEntry) {
     out.checksums = new Map();

@@ -13,7 +13,8 @@ import type { Digest } from '../oci/digest.js';
 import { formatReference } from '../ref/reference.js';
 import { imageContent } from '../store/content.js';
 import type { TransportContext } from '../transport/context.js';
-import type { BundleImage, BundlePlan } from '../transport/archive/bundle-writer.js';
+import type { BundleAssumed, BundleImage, BundlePlan } from '../transport/archive/bundle-writer.js';
+import type { Inventory } from '../inventory/types.js';
 import type { OciLayout } from '../transport/layout/layout.js';
 import { joinName } from '../transport/layout/names.js';
 import { parseNamespace } from '../transport/location.js';
@@ -29,10 +30,12 @@ function listKey(repository: string, tag: string | undefined, taken: Set<string>
 
 /**
  * Plans the bundle of `input` (a lock or a list; `only` as mirror's --only) from the store.
+ * With `have` (the target's inventory), configs and layers it lists are left out and recorded
+ * as assumed; manifests are always carried (they are small, and the import walks them).
  * USAGE for an image set (resolve it first: a bundle carries a lock); IMAGE_NOT_FOUND for an
  * image the store lacks, STORE_DAMAGED for one it holds in part, each naming how to fix it.
  */
-export async function planBundle(input: MirrorInput, layout: OciLayout, ctx: TransportContext, only?: string): Promise<BundlePlan> {
+export async function planBundle(input: MirrorInput, layout: OciLayout, ctx: TransportContext, only?: string, have?: Inventory): Promise<BundlePlan> {
   if (input.kind === 'imageset') {
     throw new AirlockError(ErrorCodes.USAGE, `${input.file} is an image set: resolve it first (airlock resolve ${input.file} -o images.lock.yaml), so the bundle carries the lock`);
   }
@@ -41,6 +44,7 @@ export async function planBundle(input: MirrorInput, layout: OciLayout, ctx: Tra
   const blobs = new Map<Digest, number>();
   const locked: LockFile['images'] = {};
   const taken = new Set<string>();
+  const assumed: BundleAssumed | undefined = have ? { against: have.of, blobs: {} } : undefined;
   for (const pair of pairs) {
     const d = pair.destination;
     const name = d.tag ? joinName({ repository: d.repository, tag: d.tag }) : joinName({ repository: d.repository, ...(d.digest ? { digest: d.digest } : {}) });
@@ -55,7 +59,11 @@ export async function planBundle(input: MirrorInput, layout: OciLayout, ctx: Tra
         missing: content.missing,
       });
     }
-    for (const [digest, size] of content.blobs) blobs.set(digest, size);
+    for (const [digest, size] of content.blobs) {
+      const held = assumed && !content.manifests.has(digest) ? have!.blobs[digest] : undefined;
+      if (held && held.size === size) assumed!.blobs[digest] = held;
+      else blobs.set(digest, size);
+    }
     images.push({ name, descriptor: { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size } });
     if (input.kind === 'lock') locked[pair.key!] = input.lock.images[pair.key!]!;
     else {
@@ -73,5 +81,5 @@ export async function planBundle(input: MirrorInput, layout: OciLayout, ctx: Tra
     }
   }
   const lock: LockFile = input.kind === 'lock' ? { ...input.lock, images: locked } : { version: 1, images: locked };
-  return { images, blobs, lock: formatLock(lock) };
+  return { images, blobs, lock: formatLock(lock), ...(assumed ? { assumed } : {}) };
 }

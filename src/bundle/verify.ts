@@ -28,6 +28,8 @@ export interface BundleVerification {
   lock: string[];
   /** True when the bundle carries a lock and a checksum list (airlock wrote it). */
   airlock: boolean;
+  /** For a differential bundle: how many blobs it leaves out, and against what. */
+  assumed?: { against: { kind: string; location: string }; blobs: number };
   /** A split bundle's volumes that are missing, cut, damaged or from another bundle, with the images that need them. */
   volumes: { file: string; problem: string; images: string[] }[];
 }
@@ -120,8 +122,9 @@ export async function verifyBundle(file: string, opts: { signal?: AbortSignal; o
   const needs = new Map<Digest, string[]>();
   for (const r of refs) {
     const c = await imageContent(b.layout, r.descriptor);
-    for (const d of c.missing) needs.set(d, [...(needs.get(d) ?? []), r.name]);
+    for (const d of c.missing) if (!b.assumed?.blobs[d]) needs.set(d, [...(needs.get(d) ?? []), r.name]);
   }
+  if (b.assumed) result.assumed = { against: b.assumed.against, blobs: Object.keys(b.assumed.blobs).length };
   result.missing = [...needs].map(([digest, images]) => ({ digest, images })).sort((x, y) => (x.digest < y.digest ? -1 : 1));
   if (b.checksums) {
     for (const [name, hex] of b.checksums) {

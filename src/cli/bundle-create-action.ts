@@ -8,6 +8,7 @@ import { createTransportContext } from '../transport/context.js';
 import type { CopyFlags } from './common-flags.js';
 import { formatBytes } from './format.js';
 import { parseSizeFlag } from './size-flag.js';
+import { readInventory } from '../inventory/file.js';
 import { interruptSignal } from './interrupt.js';
 import { run as mirror } from './mirror-action.js';
 
@@ -18,6 +19,7 @@ export interface BundleCreateFlags extends CopyFlags {
   only?: string;
   jobs?: string;
   split?: string;
+  have?: string;
 }
 
 /** `airlock bundle create FILE -o BUNDLE`: pull into the store (unless --from store:), then write the bundle from it. */
@@ -32,7 +34,8 @@ export async function run(file: string, flags: BundleCreateFlags): Promise<void>
   const layout = await OciLayout.open(flags.store ?? defaultStoreDir(), { create: true });
   const ctx = createTransportContext({ signal: interruptSignal(), ...(flags.store ? { storeDir: flags.store } : {}) });
   try {
-    const plan = await planBundle(input, layout, ctx, flags.only);
+    const have = flags.have !== undefined ? await readInventory(flags.have) : undefined;
+    const plan = await planBundle(input, layout, ctx, flags.only, have);
     const total = [...plan.blobs.values()].reduce((a, b) => a + b, 0);
     let done = 0;
     const tty = process.stderr.isTTY && !flags.json;
@@ -45,12 +48,16 @@ export async function run(file: string, flags: BundleCreateFlags): Promise<void>
       },
     });
     if (tty) process.stderr.write('\n');
-    const summary = { bundle: w.file, images: plan.images.length, blobs: w.blobs, blobBytes: w.blobBytes, bytes: w.bytes, ...(w.volumes ? { volumes: w.volumes } : {}) };
+    const left = plan.assumed ? Object.values(plan.assumed.blobs) : [];
+    const summary = { bundle: w.file, images: plan.images.length, blobs: w.blobs, blobBytes: w.blobBytes, bytes: w.bytes, ...(w.volumes ? { volumes: w.volumes } : {}), ...(plan.assumed ? { differential: { against: plan.assumed.against, blobs: left.length } } : {}) };
+    const differential = plan.assumed
+      ? `; ${left.length} blobs (${formatBytes(left.reduce((n, b) => n + b.size, 0))}) left out: ${plan.assumed.against.kind} ${plan.assumed.against.location} holds them`
+      : '';
     const volumes = w.volumes ? ` in ${w.volumes.length} volumes (${w.volumes[0]!.file} ... ${w.volumes.at(-1)!.file}); carry them all with ${w.file}` : '';
     process.stdout.write(
       flags.json
         ? `${JSON.stringify({ type: 'bundle', ...summary })}\n`
-        : `${w.file}: ${plan.images.length} images, ${w.blobs} blobs (${formatBytes(w.blobBytes)}), ${formatBytes(w.bytes)} in all${volumes}\n`,
+        : `${w.file}: ${plan.images.length} images, ${w.blobs} blobs (${formatBytes(w.blobBytes)}), ${formatBytes(w.bytes)} in all${volumes}${differential}\n`,
     );
   } finally {
     await ctx.close();

@@ -1,4 +1,5 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
+import { ensureAssumed } from '../bundle/assumed.js';
 import { openBundle } from '../bundle/open.js';
 import { mirrorRegistryOptions, planMirrorInput, type MirrorInput } from '../mirror/input.js';
 import { parseNamespace } from '../transport/location.js';
@@ -33,6 +34,12 @@ export async function run(file: string, flags: BundleImportFlags): Promise<void>
   let pairs;
   try {
     pairs = await planMirrorInput(input, { ctx, to, from: parseNamespace(`oci-archive:${file}`), only: flags.only });
+  } catch (err) {
+    await ctx.close();
+    throw err;
+  }
+  try {
+    await ensureAssumed(bundle, pairs, ctx, Boolean(flags.dryRun));
   } catch (err) {
     await ctx.close();
     throw err;

@@ -8,18 +8,25 @@ export async function run(file: string, flags: { json?: boolean }): Promise<void
   const images = [];
   for (const r of await b.layout.listRefs()) {
     const c = await imageContent(b.layout, r.descriptor);
-    images.push({ name: r.name, digest: r.descriptor.digest, platforms: c.platforms, bytes: [...c.blobs.values()].reduce((x, y) => x + y, 0), missing: c.missing });
+    const missing = c.missing.filter((d) => !b.assumed?.blobs[d]);
+    const assumed = c.missing.length - missing.length;
+    images.push({ name: r.name, digest: r.descriptor.digest, platforms: c.platforms, bytes: [...c.blobs.values()].reduce((x, y) => x + y, 0), missing, assumed });
   }
   const blobs = [...b.layout.tar.entries.values()].filter((e) => e.name.startsWith('blobs/'));
   const blobBytes = blobs.reduce((n, e) => n + e.size, 0);
   const lockKeys = b.lock ? Object.keys(b.lock.images).length : 0;
+  const assumed = b.assumed ? Object.values(b.assumed.blobs) : [];
+  const differential = b.assumed ? { against: b.assumed.against, blobs: assumed.length, bytes: assumed.reduce((n, x) => n + x.size, 0) } : null;
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ bundle: file, images, blobs: blobs.length, blobBytes, lock: b.lock ? { images: lockKeys } : null, checksums: Boolean(b.checksums) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ bundle: file, images, blobs: blobs.length, blobBytes, lock: b.lock ? { images: lockKeys } : null, checksums: Boolean(b.checksums), differential }, null, 2)}\n`);
     return;
   }
-  const lines = images.map((i) => `${i.name}  ${i.digest.slice(0, 19)}  ${i.platforms.join(',') || '-'}  ${formatBytes(i.bytes)}${i.missing.length ? `  MISSING ${i.missing.length} blob(s)` : ''}`);
+  const lines = images.map((i) => `${i.name}  ${i.digest.slice(0, 19)}  ${i.platforms.join(',') || '-'}  ${formatBytes(i.bytes)}${i.assumed ? `  (${i.assumed} blob(s) on the target already)` : ''}${i.missing.length ? `  MISSING ${i.missing.length} blob(s)` : ''}`);
   lines.push(
     `${images.length} images, ${blobs.length} blobs (${formatBytes(blobBytes)}); ${b.lock ? `lock of ${lockKeys} images` : 'no lock'}, ${b.checksums ? 'checksum list' : 'no checksum list'}`,
   );
+  if (differential) {
+    lines.push(`differential: ${differential.blobs} blobs (${formatBytes(differential.bytes)}) left out, assumed on ${differential.against.kind} ${differential.against.location}`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { clip, ErrorCodes, toAirlockError } from '../errors.js';
 import { interruptExitCode } from './interrupt.js';
 import { bundleCommand } from './bundle-command.js';
+import { inventoryCommand } from './inventory-command.js';
 import { copyCommand } from './copy-command.js';
 import { diffCommand } from './diff-command.js';
 import { EXIT_CODES_HELP, exitCodeFor, ExitCodes } from './exit-codes.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   program.addCommand(pullCommand().exitOverride());
   program.addCommand(storeCommand().exitOverride());
   program.addCommand(bundleCommand().exitOverride());
+  program.addCommand(inventoryCommand().exitOverride());
   program.addCommand(planCommand().exitOverride());
   program.addCommand(resolveCommand().exitOverride());
   program.addCommand(diffCommand().exitOverride());

@@ -15,6 +15,8 @@ import type { LayoutContent } from '../transport/layout/content.js';
 export interface ImageContent {
   /** Every digest reachable from the root, the root included, with its size. */
   blobs: Map<Digest, number>;
+  /** Which of those are manifests (indexes and image manifests). */
+  manifests: Set<Digest>;
   /** Manifests or blobs the image names that the store does not hold (or holds damaged). */
   missing: Digest[];
   /** `os/arch[/variant]` of each image in it (one for a plain image). */
@@ -37,7 +39,7 @@ async function readManifest(layout: LayoutContent, d: Descriptor): Promise<Uint8
  * job); manifests are read and verified, as they must be to be walked.
  */
 export async function imageContent(layout: LayoutContent, root: Descriptor): Promise<ImageContent> {
-  const out: ImageContent = { blobs: new Map(), missing: [], platforms: [] };
+  const out: ImageContent = { blobs: new Map(), manifests: new Set(), missing: [], platforms: [] };
   const stack: { d: Descriptor; top: boolean }[] = [{ d: root, top: true }];
   while (stack.length > 0) {
     const { d, top } = stack.pop()!;
@@ -47,6 +49,7 @@ export async function imageContent(layout: LayoutContent, root: Descriptor): Pro
       if ((await layout.hasBlob(d.digest)) !== d.size) out.missing.push(d.digest);
       continue;
     }
+    out.manifests.add(d.digest);
     const bytes = await readManifest(layout, d);
     if (!bytes) {
       out.missing.push(d.digest);

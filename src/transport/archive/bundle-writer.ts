@@ -34,6 +34,16 @@ import { VolumeWriter } from './volume-writer.js';
 /** Where the lock and the checksum list live in a bundle. */
 export const BUNDLE_LOCK = 'airlock/images.lock.yaml';
 export const BUNDLE_CHECKSUMS = 'airlock/checksums.sha256';
+/** In a differential bundle: the blobs left out, and the inventory they were left out against. */
+export const BUNDLE_DIFFERENTIAL = 'airlock/differential.json';
+
+/** What a differential bundle assumes the target holds. */
+export interface BundleAssumed {
+  /** The inventory's `of`: what was listed. */
+  against: { kind: string; location: string };
+  /** Each blob left out: its size, and a repository holding it on a registry target. */
+  blobs: Record<Digest, { size: number; repository?: string }>;
+}
 
 /** One image of a bundle: its name inside, and its root manifest. */
 export interface BundleImage {
@@ -48,6 +58,8 @@ export interface BundlePlan {
   blobs: Map<Digest, number>;
   /** The lock text, as it is carried. */
   lock: string;
+  /** For a differential bundle: the blobs the images need that it leaves out. */
+  assumed?: BundleAssumed;
 }
 
 /** What was written. */
@@ -126,6 +138,10 @@ function metadataFiles(plan: BundlePlan): [string, Buffer][] {
     ['index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests }))],
     [BUNDLE_LOCK, Buffer.from(plan.lock)],
   ];
+  if (plan.assumed) {
+    const blobs = Object.fromEntries(Object.keys(plan.assumed.blobs).sort().map((d) => [d, plan.assumed!.blobs[d as Digest]]));
+    files.push([BUNDLE_DIFFERENTIAL, Buffer.from(`${JSON.stringify({ against: plan.assumed.against, blobs }, null, 1)}\n`)]);
+  }
   const sums = [
     ...files.map(([name, bytes]) => `${sha256Hex(bytes)}  ${name}`),
     ...blobOrder(plan).map((d) => `${digestHex(d)}  ${blobName(d)}`),
