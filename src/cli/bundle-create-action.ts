@@ -1,6 +1,7 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { planBundle } from '../bundle/plan.js';
-import { readMirrorInput } from '../mirror/input.js';
+import { readMirrorInput, type MirrorInput } from '../mirror/input.js';
+import { parseNamespace } from '../transport/location.js';
 import { writeBundle } from '../transport/archive/bundle-writer.js';
 import { OciLayout } from '../transport/layout/layout.js';
 import { defaultStoreDir } from '../transport/layout/store.js';
@@ -10,7 +11,8 @@ import { formatBytes } from './format.js';
 import { parseSizeFlag } from './size-flag.js';
 import { readInventory } from '../inventory/file.js';
 import { interruptSignal } from './interrupt.js';
-import { run as mirror } from './mirror-action.js';
+import { ExitCodes } from './exit-codes.js';
+import { mirrorPhase } from './mirror-action.js';
 
 /** Flags of `airlock bundle create`. */
 export interface BundleCreateFlags extends CopyFlags {
@@ -25,12 +27,22 @@ export interface BundleCreateFlags extends CopyFlags {
 /** `airlock bundle create FILE -o BUNDLE`: pull into the store (unless --from store:), then write the bundle from it. */
 export async function run(file: string, flags: BundleCreateFlags): Promise<void> {
   if (flags.from !== undefined && flags.from !== 'store:') throw new AirlockError(ErrorCodes.USAGE, `--from takes store: (the images come from the store only), got "${flags.from}"`);
+  await createBundle(await readMirrorInput(file), flags);
+}
+
+/**
+ * Pulls `input` into the store (unless `flags.from` is store:), then writes the bundle from
+ * the store; prints what was written. Sets the exit code when the pull fails.
+ */
+export async function createBundle(input: MirrorInput, flags: BundleCreateFlags): Promise<void> {
   const split = flags.split !== undefined ? parseSizeFlag('--split', flags.split) : undefined;
   if (flags.from === undefined) {
-    await mirror(file, { ...flags, to: 'store:', set: [] });
-    if (process.exitCode !== undefined && process.exitCode !== 0) return;
+    const pulled = await mirrorPhase(input, { ...flags, set: [] }, parseNamespace('store:'), undefined);
+    if (pulled !== ExitCodes.ok) {
+      process.exitCode = pulled;
+      return;
+    }
   }
-  const input = await readMirrorInput(file);
   const layout = await OciLayout.open(flags.store ?? defaultStoreDir(), { create: true });
   const ctx = createTransportContext({ signal: interruptSignal(), ...(flags.store ? { storeDir: flags.store } : {}) });
   try {

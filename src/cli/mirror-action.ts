@@ -24,7 +24,7 @@ export interface MirrorFlags extends CopyFlags {
 }
 
 /** One copy of every image of `input` from `from` (or its sources) to `to` (or its destinations); the exit code. */
-async function mirrorPhase(input: MirrorInput, flags: MirrorFlags, to: Location | undefined, from: Location | undefined, reportFile?: string): Promise<number> {
+export async function mirrorPhase(input: MirrorInput, flags: MirrorFlags, to: Location | undefined, from: Location | undefined, reportFile?: string): Promise<number> {
   const ctx = contextOf(flags, mirrorRegistryOptions(registryOptions(flags), input, { to, creds: flags.destCreds }));
   const progress = input.kind === 'imageset' ? progressPrinter() : undefined;
   let pairs: MirrorPair[];
