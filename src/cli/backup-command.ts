@@ -13,6 +13,7 @@ export function backupCommand(): Command {
     .option('--store [dir]', 'back up the store (default $AIRLOCK_STORE or ~/.cache/airlock/store)')
     .option('--registry <host[/prefix]>', 'back up a registry: its catalog and every tag (pulled through the store)')
     .requiredOption('-o, --output <backup.tar>', 'the bundle to write')
+    .option('--zstd', 'compress the backup with zstd (see bundle create --zstd)')
     .option('--split <size>', 'cut it into numbered volumes of at most SIZE (see bundle create --split)')
     .option('--jobs <n>', 'images pulled at once', '4')
     .option('--blob-jobs <n>', 'blobs pulled at once across all images', '8')

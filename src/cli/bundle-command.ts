@@ -16,6 +16,7 @@ export function bundleCommand(): Command {
     .option('--only <key|substring>', 'lock: only the image with this KEY; list: only references containing SUBSTRING')
     .option('--jobs <n>', 'images pulled at once', '4')
     .option('--have <have.json>', 'differential: leave out the configs and layers the target already holds, as airlock inventory listed them there (the import checks they are there before it writes anything)')
+    .option('--zstd', 'compress the bundle with zstd (name it images.tar.zst); pays only for uncompressed layers: compressed layers do not shrink, and a zstd bundle is decompressed to TMPDIR before it can be read')
     .option('--split <size>', 'cut the bundle into numbered volumes of at most SIZE (700M, 4G): FILE.000, FILE.001, ... and FILE-without-.tar.bundle.json listing each with its size and sha256; import and verify take the .bundle.json and name a missing or damaged volume')
     .action(lazyAction(() => import('./bundle-create-action.js')))
     .exitOverride();

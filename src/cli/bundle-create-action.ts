@@ -22,6 +22,7 @@ export interface BundleCreateFlags extends CopyFlags {
   jobs?: string;
   split?: string;
   have?: string;
+  zstd?: boolean;
 }
 
 /** `airlock bundle create FILE -o BUNDLE`: pull into the store (unless --from store:), then write the bundle from it. */
@@ -54,6 +55,7 @@ export async function createBundle(input: MirrorInput, flags: BundleCreateFlags)
     const w = await writeBundle(flags.output, plan, layout, {
       signal: interruptSignal(),
       ...(split ? { split } : {}),
+      ...(flags.zstd ? { zstd: true } : {}),
       onBlob: (n) => {
         done += n;
         if (tty) process.stderr.write(`\rwriting ${flags.output}: ${formatBytes(done)} of ${formatBytes(total)}`);

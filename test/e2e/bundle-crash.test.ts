@@ -54,7 +54,7 @@ afterAll(async () => {
 });
 
 const importArgs = () => ['bundle', 'import', bundle, '--to', `${proxy.host}/mirror`, '--jobs', '1', '--blob-jobs', '1', '--json'];
-const allBlobs = () => new Map(images.flatMap((i) => [i.image.configDesc, ...i.image.layers.map((l) => l.desc)]).map((d) => [d.digest, d.size]));
+const allBlobs = () => new Map<string, number>(images.flatMap((i) => [i.image.configDesc, ...i.image.layers.map((l) => l.desc)]).map((d) => [d.digest, d.size]));
 
 /** Blobs B holds in any of the images' repositories (straight to B, not through the proxy). */
 async function landed(): Promise<Set<string>> {

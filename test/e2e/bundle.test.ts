@@ -244,4 +244,44 @@ describe('airlock bundle', () => {
       expect(failureCode(e)).toBe('ARCHIVE_INVALID');
     });
   });
+
+  describe('compressed with zstd', () => {
+    it('writes a zstd bundle the zstd tool accepts, verifies and imports it with every digest checked', async () => {
+      const file = join(work, 'images.tar.zst');
+      const r = await sb.run(['bundle', 'create', lock, '-o', file, '--from', 'store:', '--zstd']);
+      expect(r.code, show(r)).toBe(0);
+      // Decompressed, it is the plain bundle byte for byte.
+      expect(execFileSync('zstd', ['-d', '-c', file], { maxBuffer: 64 << 20 }).equals(await readFile(bundle))).toBe(true);
+      const v = await sb.run(['bundle', 'verify', file]);
+      expect(v.code, show(v)).toBe(0);
+      const imp = await sb.run(['bundle', 'import', file, '--to', `${B.host}/zstd`]);
+      expect(imp.code, show(imp)).toBe(0);
+      await validateRegistryImage({ url: B.url, repository: 'zstd/team/multi', reference: 't', expectDigest: multi.manifestDesc.digest, checkDiffIds: true });
+      await validateRegistryImage({ url: B.url, repository: 'zstd/team/single', reference: '1', expectDigest: single.manifestDesc.digest, checkDiffIds: true });
+      // Split and compressed: the volume list is found by the bundle's name.
+      const dir = await mkdtemp(join(work, 'zsplit-'));
+      const s = await sb.run(['bundle', 'create', lock, '-o', join(dir, 'images.tar.zst'), '--from', 'store:', '--zstd', '--split', '40K']);
+      expect(s.code, show(s)).toBe(0);
+      const ls = await sb.run(['bundle', 'ls', join(dir, 'images.bundle.json'), '--json']);
+      expect(ls.code, show(ls)).toBe(0);
+      expect((JSON.parse(ls.stdout) as { images: unknown[] }).images).toHaveLength(2);
+    });
+
+    it('refuses a .zst file that is not zstd, and a cut zstd bundle, writing nothing', async () => {
+      const fake = join(work, 'fake.tar.zst');
+      await writeFile(fake, await readFile(bundle));
+      const f = await sb.run(['bundle', 'import', fake, '--to', `${B.host}/fake`]);
+      expect(f.code, show(f)).toBe(2);
+      expect(failureCode(f)).toBe('ARCHIVE_INVALID');
+      expect(f.stderr).toContain('not zstd');
+      const whole = await readFile(join(work, 'images.tar.zst'));
+      const cut = join(work, 'cut.tar.zst');
+      await writeFile(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+      const c = await sb.run(['bundle', 'import', cut, '--to', `${B.host}/cutzstd`]);
+      expect(c.code, show(c)).toBe(2);
+      expect(failureCode(c)).toBe('ARCHIVE_INVALID');
+      const catalog = (await (await fetch(`${B.url}/v2/_catalog`)).json()) as { repositories: string[] };
+      expect(catalog.repositories.filter((x) => x.startsWith('fake/') || x.startsWith('cutzstd/'))).toEqual([]);
+    });
+  });
 });

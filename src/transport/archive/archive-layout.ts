@@ -4,6 +4,7 @@
  * a blob is a byte range of the file. Nothing is extracted. A split bundle (its
  * images.bundle.json) is read the same way across its volumes.
  */
+import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AirlockError, ErrorCodes } from '../../errors.js';
 import type { Descriptor } from '../../oci/descriptor.js';
@@ -14,7 +15,9 @@ import { IMAGE_LAYOUT_VERSION, OCI_LAYOUT_FILE } from '../layout/layout.js';
 import { IndexLookup } from '../layout/ref-index.js';
 import { fileSource, readSourceRange, type ByteSource } from './byte-source.js';
 import { indexTarSource, type TarEntry, type TarIndex } from './tar-index.js';
+import { decompressedCopy } from './decompressed.js';
 import { isVolumeManifest, VolumeSet } from './volume-set.js';
+import { isZstd } from './zstd.js';
 
 /** Largest index.json or oci-layout read from an archive. */
 const MAX_META_BYTES = 64 * 1024 * 1024;
@@ -51,12 +54,20 @@ export class ArchiveLayout implements LayoutContent {
     let tar: TarIndex;
     let source: ByteSource;
     try {
-      if (isVolumeManifest(file)) {
-        const set = await VolumeSet.open(file);
-        source = set;
+      const set = isVolumeManifest(file) ? await VolumeSet.open(file) : undefined;
+      source = set ?? (await fileSource(file));
+      const head = Buffer.alloc(4);
+      await source.read(head, 0);
+      if (isZstd(head)) {
+        const packed = source;
+        source = await fileSource(await decompressedCopy(path.resolve(file), packed).finally(() => packed.close()));
+        tar = await indexTarSource(source).finally(() => source.close());
+      } else if (/\.zst$/.test(file)) {
+        await source.close();
+        throw new AirlockError(ErrorCodes.ARCHIVE_INVALID, `${file}: named .zst, but it is not zstd`, { file });
+      } else if (set) {
         tar = set.tarIndex();
       } else {
-        source = await fileSource(file);
         tar = await indexTarSource(source).finally(() => source.close());
       }
     } catch (err) {

@@ -11,6 +11,7 @@
  *   with the bundle, and a blob that does not match its digest stops the write.
  * - Written to a temporary file next to the target and renamed when complete: a bundle
  *   under its final name is always whole.
+ * - With `zstd`, the tar is compressed on its way out (not deterministic across zstd versions).
  * - With `split`, the same bytes are cut into numbered volumes (see volume-set.ts), listed
  *   with their sizes, sha256 and the tar's entry table in images.bundle.json, written last.
  */
@@ -30,6 +31,7 @@ import { IMAGE_LAYOUT_VERSION } from '../layout/layout.js';
 import { indexTarSource } from './tar-index.js';
 import { formatVolumeManifest, VOLUME_MANIFEST_VERSION, volumeManifestName, volumeName, VolumeSet, type VolumeInfo, type VolumeManifest } from './volume-set.js';
 import { VolumeWriter } from './volume-writer.js';
+import { zstdCompress } from './zstd.js';
 
 /** Where the lock and the checksum list live in a bundle. */
 export const BUNDLE_LOCK = 'airlock/images.lock.yaml';
@@ -92,7 +94,7 @@ function fileTarget(file: string): BundleTarget {
   };
 }
 
-function volumesTarget(file: string, size: number): BundleTarget {
+function volumesTarget(file: string, size: number, compressed: boolean): BundleTarget {
   const writer = new VolumeWriter(file, size, (i) => volumeName(file, i));
   return {
     stream: writer,
@@ -106,10 +108,12 @@ function volumesTarget(file: string, size: number): BundleTarget {
       }
       const manifestFile = volumeManifestName(file);
       const whole = writer.summary();
-      const manifest: VolumeManifest = { airlockBundleVolumes: VOLUME_MANIFEST_VERSION, ...whole, volumes: writer.volumes, entries: [] };
-      const set = new VolumeSet(manifestFile, manifest);
-      const tar = await indexTarSource(set).finally(() => set.close());
-      manifest.entries = [...tar.entries.values()].map((e) => [e.name, e.offset, e.size]);
+      const manifest: VolumeManifest = { airlockBundleVolumes: VOLUME_MANIFEST_VERSION, ...whole, ...(compressed ? { compression: 'zstd' as const } : {}), volumes: writer.volumes, entries: [] };
+      if (!compressed) {
+        const set = new VolumeSet(manifestFile, manifest);
+        const tar = await indexTarSource(set).finally(() => set.close());
+        manifest.entries = [...tar.entries.values()].map((e) => [e.name, e.offset, e.size]);
+      }
       const tmp = `${manifestFile}.${process.pid}.tmp`;
       await fs.writeFile(tmp, formatVolumeManifest(manifest));
       await fs.rename(tmp, manifestFile);
@@ -170,14 +174,15 @@ export async function writeBundle(
   file: string,
   plan: BundlePlan,
   source: LayoutContent,
-  opts: { signal?: AbortSignal; onBlob?: (bytes: number) => void; split?: number } = {},
+  opts: { signal?: AbortSignal; onBlob?: (bytes: number) => void; split?: number; zstd?: boolean } = {},
 ): Promise<BundleWritten> {
   for (const d of plan.blobs.keys()) {
     if (digestAlgorithm(d) !== 'sha256') throw new AirlockError(ErrorCodes.MEDIA_TYPE_UNSUPPORTED, `bundle: ${d} is not a sha256 digest`, { digest: d });
   }
-  const target = opts.split ? volumesTarget(file, opts.split) : fileTarget(file);
+  const target = opts.split ? volumesTarget(file, opts.split, Boolean(opts.zstd)) : fileTarget(file);
   const pack = tar.pack();
-  const written = pipeline(pack, target.stream, opts.signal ? { signal: opts.signal } : {});
+  const signal = opts.signal ? { signal: opts.signal } : {};
+  const written = opts.zstd ? pipeline(pack, zstdCompress(), target.stream, signal) : pipeline(pack, target.stream, signal);
   let blobBytes = 0;
   try {
     const feed = async () => {

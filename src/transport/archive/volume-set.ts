@@ -31,6 +31,8 @@ export interface VolumeManifest {
   size: number;
   sha256: string;
   volumes: VolumeInfo[];
+  /** Set when the volumes hold a zstd stream (then `entries` is empty: the tar is read after decompressing). */
+  compression?: 'zstd';
   /** `[name, offset, size]` of every file in the tar, as its headers say. */
   entries: [string, number, number][];
 }
@@ -38,7 +40,7 @@ export interface VolumeManifest {
 /** images.bundle.json as written: a line per volume and per entry, to read and diff. */
 export function formatVolumeManifest(m: VolumeManifest): string {
   const lines = (items: unknown[]) => items.map((x) => `  ${JSON.stringify(x)}`).join(',\n');
-  return `{"airlockBundleVolumes": ${m.airlockBundleVolumes}, "size": ${m.size}, "sha256": ${JSON.stringify(m.sha256)},\n "volumes": [\n${lines(m.volumes)}\n ],\n "entries": [\n${lines(m.entries)}\n ]}\n`;
+  return `{"airlockBundleVolumes": ${m.airlockBundleVolumes}, "size": ${m.size}, "sha256": ${JSON.stringify(m.sha256)},${m.compression ? ` "compression": ${JSON.stringify(m.compression)},` : ''}\n "volumes": [\n${lines(m.volumes)}\n ],\n "entries": [\n${lines(m.entries)}\n ]}\n`;
 }
 
 /** A volume that cannot be read as listed. */
@@ -54,7 +56,7 @@ export interface VolumeProblem {
 export const isVolumeManifest = (file: string) => file.endsWith('.bundle.json');
 
 /** The manifest's name for a bundle written as `out` (`images.tar` -> `images.bundle.json`). */
-export const volumeManifestName = (out: string) => `${out.replace(/\.tar$/, '')}.bundle.json`;
+export const volumeManifestName = (out: string) => `${out.replace(/\.tar(\.zst)?$/, '')}.bundle.json`;
 
 /** The name of volume `i` of the bundle `out` (`images.tar.000`). */
 export const volumeName = (out: string, i: number) => `${out}.${String(i).padStart(3, '0')}`;
