@@ -33,6 +33,22 @@ describe('parseLocation', () => {
     expect(formatLocation(parseLocation('oci:layout:registry.local:5000/app'))).toBe('oci:layout:registry.local:5000/app');
   });
 
+  it('reads docker-archive:FILE[:REF|:@N] as skopeo spells it, REF normalised as Docker does', () => {
+    expect(parseLocation('docker-archive:/tmp/x.tar')).toEqual({ scheme: 'docker-archive', root: '/tmp/x.tar', repository: '' });
+    expect(parseLocation('docker-archive:/tmp/x.tar:busybox')).toEqual({
+      scheme: 'docker-archive',
+      root: '/tmp/x.tar',
+      repository: 'docker.io/library/busybox',
+      tag: 'latest',
+    });
+    expect(parseLocation('docker-archive:x.tar:@2')).toEqual({ scheme: 'docker-archive', root: 'x.tar', repository: '', tag: '@2' });
+    for (const text of ['docker-archive:/tmp/x.tar', 'docker-archive:x.tar:@2', 'docker-archive:/tmp/x.tar:registry.local:5000/app:1']) {
+      expect(formatLocation(parseLocation(text))).toBe(text);
+    }
+    const pinned = parseLocation(`docker-archive:a.tar:quay.io/a/b:1@sha256:${'a'.repeat(64)}`);
+    expect(parseLocation(formatLocation(pinned))).toEqual(pinned);
+  });
+
   it('reads store: with and without a reference', () => {
     expect(parseLocation('store:')).toEqual({ scheme: 'store', root: '', repository: '' });
     expect(formatLocation(parseLocation('store:nginx'))).toBe('store:docker.io/library/nginx:latest');
@@ -42,7 +58,12 @@ describe('parseLocation', () => {
     ['oci:', 'LOCATION_INVALID'],
     ['oci::tag', 'LOCATION_INVALID'],
     ['oci:dir:', 'LOCATION_INVALID'],
-    ['docker-archive:/x.tar', 'LOCATION_INVALID'],
+    ['containers-storage:/x', 'LOCATION_INVALID'],
+    ['docker-archive:', 'LOCATION_INVALID'],
+    ['docker-archive::busybox', 'LOCATION_INVALID'],
+    ['docker-archive:/x.tar:', 'LOCATION_INVALID'],
+    ['docker-archive:/x.tar:@one', 'LOCATION_INVALID'],
+    ['docker-archive:/x.tar:Not/Valid', 'REF_INVALID'],
     ['docker://', 'REF_INVALID'],
     ['store:Not/Valid', 'REF_INVALID'],
   ])('refuses %j with %s', (input, code) => {
@@ -58,6 +79,7 @@ describe('namespaces', () => {
     expect(formatLocation(placeImage(parseNamespace('docker://registry.local:5000'), ref))).toBe('docker://registry.local:5000/ceph/ceph:v18');
     expect(formatLocation(placeImage(parseNamespace('oci:bundle'), ref))).toBe('oci:bundle:quay.io/ceph/ceph:v18');
     expect(formatLocation(placeImage(parseNamespace('store:'), ref))).toBe('store:quay.io/ceph/ceph:v18');
+    expect(formatLocation(placeImage(parseNamespace('docker-archive:saved.tar'), ref))).toBe('docker-archive:saved.tar:quay.io/ceph/ceph:v18');
   });
 
   it('writes registry locations bare and others with their prefix', () => {
@@ -65,7 +87,7 @@ describe('namespaces', () => {
     expect(shortLocation(parseLocation('store:nginx'))).toBe('store:docker.io/library/nginx:latest');
   });
 
-  it.each(['', 'not a host', 'oci:dir:name', 'store:nginx', 'http://x/y'])('refuses the namespace %j with LOCATION_INVALID', (t) => {
+  it.each(['', 'not a host', 'oci:dir:name', 'store:nginx', 'http://x/y', 'docker-archive:x.tar:nginx'])('refuses the namespace %j with LOCATION_INVALID', (t) => {
     expect(codeOf(() => parseNamespace(t))).toBe('LOCATION_INVALID');
   });
 });
@@ -73,11 +95,17 @@ describe('namespaces', () => {
 describe('the transport registry', () => {
   it('has one transport per scheme, each found by its scheme and parsing its own prefix', () => {
     const schemes = transports().map((t) => t.scheme);
-    expect(schemes).toEqual(['docker', 'oci', 'oci-archive', 'store']);
+    expect(schemes).toEqual(['docker', 'oci', 'oci-archive', 'docker-archive', 'store']);
     expect(new Set(schemes).size).toBe(schemes.length);
     for (const t of transports()) {
       expect(findTransport(t.scheme)).toBe(t);
-      const sample = { docker: 'docker://quay.io/a/b:1', oci: 'oci:dir:a:1', 'oci-archive': 'oci-archive:b.tar:quay.io/a/b:1', store: 'store:quay.io/a/b:1' }[t.scheme]!;
+      const sample = {
+        docker: 'docker://quay.io/a/b:1',
+        oci: 'oci:dir:a:1',
+        'oci-archive': 'oci-archive:b.tar:quay.io/a/b:1',
+        'docker-archive': 'docker-archive:b.tar:quay.io/a/b:1',
+        store: 'store:quay.io/a/b:1',
+      }[t.scheme]!;
       const loc = parseLocation(sample);
       expect(loc.scheme).toBe(t.scheme);
       expect(parseLocation(formatLocation(loc))).toEqual(loc);
