@@ -13,6 +13,7 @@ const BENCHES: Array<{ file: string; takes: string[] }> = [
   { file: 'resolve.bench.ts', takes: ['images', 'runs'] },
   { file: 'scale.bench.ts', takes: ['sizes'] },
   { file: 'import.bench.ts', takes: ['import-sizes'] },
+  { file: 'bundle.bench.ts', takes: ['size', 'runs'] },
 ];
 
 const { values } = parseArgs({

@@ -10,9 +10,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pLimit from 'p-limit';
 import { fixtureBlobs } from '../test/helpers/fixtures.js';
-import { pushFixtureWithSkopeo } from '../test/helpers/skopeo.js';
 import { ensureDataset, ensureIncremental, type Dataset, type DatasetImage } from './dataset.js';
 import { makeSandbox, measure, type Sandbox } from './measure.js';
 import { planFor, SIZES, type SizeName } from './plan.js';
@@ -20,6 +18,7 @@ import { machineCpuSeconds, startBenchRegistry, type BenchRegistry } from './reg
 import { CASES, goals, median, renderTable, summarise, type CaseName, type RunRecord } from './report.js';
 import { writeMirrorLock } from './mirror-lock.js';
 import { isSkopeo, runTool, TOOLS, type ToolName } from './tools.js';
+import { seed } from './seed.js';
 import { checkTags, sampleOf, validateSample } from './verify.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -83,21 +82,6 @@ async function preflight(tools: ToolName[]): Promise<void> {
       throw new Error(`${AIRLOCK_MAIN} is missing: run npm run build (npm run bench does)`);
     });
   }
-}
-
-/** Pushes images to the source with skopeo (two at a time), checking each pushed digest. */
-async function seed(source: BenchRegistry, images: DatasetImage[]): Promise<void> {
-  const limit = pLimit(2);
-  await Promise.all(
-    images.map((i) =>
-      limit(async () => {
-        const digest = await pushFixtureWithSkopeo(i.fixture, source, `${i.repo}:${i.tag}`, { timeoutMs: 600_000 });
-        if (digest !== i.digest) throw new Error(`seeding ${i.repo}:${i.tag}: skopeo pushed ${digest}, expected ${i.digest}`);
-      }),
-    ),
-  );
-  const problems = await checkTags(source.url, '', images);
-  if (problems.length > 0) throw new Error(`source registry is incomplete:\n${problems.join('\n')}`);
 }
 
 /** Bytes of the blobs of `image` that are not in the base set. */
