@@ -20,9 +20,9 @@ import { AirlockError, ErrorCodes } from '../../errors.js';
 import type { Descriptor } from '../../oci/descriptor.js';
 import { digestOf, isDigest, type Digest } from '../../oci/digest.js';
 import { MediaTypes } from '../../oci/mediatypes.js';
-import { resolveEntry, type LinkedTarIndex } from './docker-archive-tar.js';
 import { ArchiveLayerTypes, compressionOf, digestNamed, quoted, type ArchiveItem } from './docker-archive-format.js';
-import type { TarEntry } from './tar-index.js';
+import type { LinkedTarIndex, TarEntry } from './tar-index.js';
+import { resolveEntry } from './tar-links.js';
 
 /** Largest config (or manifest.json) read into memory. */
 export const MAX_ARCHIVE_JSON_BYTES = 64 * 1024 * 1024;

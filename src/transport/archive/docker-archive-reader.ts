@@ -15,8 +15,8 @@ import { parseReference, repositoryName } from '../../ref/reference.js';
 import type { ContentReader, FetchedManifest } from '../types.js';
 import { ARCHIVE_MANIFEST, parseArchiveManifest, type ArchiveItem } from './docker-archive-format.js';
 import { entryStream, hashLayer, MAX_ARCHIVE_JSON_BYTES, readEntry, synthesise, type ArchiveImage, type LayerFacts } from './docker-archive-image.js';
-import { indexLinkedTar, resolveEntry, type LinkedTarIndex } from './docker-archive-tar.js';
-import type { TarEntry } from './tar-index.js';
+import { indexTar, type LinkedTarIndex, type TarEntry } from './tar-index.js';
+import { resolveEntry } from './tar-links.js';
 
 /** How the reader names a location in messages: `docker-archive:FILE:REF`. */
 export type DescribeArchive = (repository: string, reference?: string) => string;
@@ -63,7 +63,7 @@ export class DockerArchive {
   static async open(file: string): Promise<DockerArchive> {
     let tar: LinkedTarIndex;
     try {
-      tar = await indexLinkedTar(file);
+      tar = await indexTar(file, { symlinks: 'record' });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AirlockError(ErrorCodes.LOCATION_INVALID, `${file}: no such file`, { file });
       throw err;

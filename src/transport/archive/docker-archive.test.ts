@@ -13,14 +13,17 @@ import { createTransportContext } from '../context.js';
 import { parseLocation } from '../location.js';
 import { DockerArchive, DockerArchiveReader } from './docker-archive-reader.js';
 import { dockerArchiveTransport } from './docker-archive-transport.js';
-import { indexLinkedTar, resolveEntry } from './docker-archive-tar.js';
 import { fileHeader } from './docker-archive-tar-writer.js';
 import { DockerArchiveWriter } from './docker-archive-writer.js';
+import { indexTar } from './tar-index.js';
+import { resolveEntry } from './tar-links.js';
 
 let dir: string;
 const sha256 = (b: Uint8Array | string) => `sha256:${createHash('sha256').update(b).digest('hex')}` as Digest;
 const hex = (d: string) => d.slice(7);
 const describeNone = () => 'docker-archive:test';
+/** How docker-archive reading indexes: symbolic links recorded, not refused. */
+const LINKS = { symlinks: 'record' } as const;
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -55,7 +58,7 @@ afterAll(async () => {
 describe('the docker-archive entry table', () => {
   it('records symbolic links and follows them inside the archive', async () => {
     const file = await pack('links.tar', { 'a/layer.tar': 'A', 'b/layer.tar': { link: '../a/layer.tar' }, 'c.tar': { link: 'b/layer.tar' } });
-    const tar = await indexLinkedTar(file);
+    const tar = await indexTar(file, LINKS);
     expect(tar.links.get('b/layer.tar')).toBe('../a/layer.tar');
     const found = resolveEntry(tar, 'c.tar')!;
     expect(found.entry.name).toBe('a/layer.tar');
@@ -68,7 +71,7 @@ describe('the docker-archive entry table', () => {
     ['a target leaving the archive', { 'x/layer.tar': { link: '../../etc/passwd' } }],
   ])('refuses %s (ARCHIVE_INVALID) when indexing', async (_what, files) => {
     const file = await pack(`bad-${Math.random()}.tar`, files);
-    expect(await codeOf(indexLinkedTar(file))).toBe(ErrorCodes.ARCHIVE_INVALID);
+    expect(await codeOf(indexTar(file, LINKS))).toBe(ErrorCodes.ARCHIVE_INVALID);
   });
 
   it('refuses hard links, and dangling or looping links when followed', async () => {
@@ -77,8 +80,8 @@ describe('the docker-archive entry table', () => {
     await fs.link(path.join(src, 'a'), path.join(src, 'b'));
     const hard = path.join(dir, 'hard.tar');
     execFileSync('tar', ['-cf', hard, '-C', src, 'a', 'b']);
-    expect(await codeOf(indexLinkedTar(hard))).toBe(ErrorCodes.ARCHIVE_INVALID);
-    const tar = await indexLinkedTar(await pack('loops.tar', { dangling: { link: 'gone' }, x: { link: 'y' }, y: { link: 'x' } }));
+    expect(await codeOf(indexTar(hard, LINKS))).toBe(ErrorCodes.ARCHIVE_INVALID);
+    const tar = await indexTar(await pack('loops.tar', { dangling: { link: 'gone' }, x: { link: 'y' }, y: { link: 'x' } }), LINKS);
     expect(await codeOf(Promise.resolve().then(() => resolveEntry(tar, 'dangling')))).toBe(ErrorCodes.ARCHIVE_INVALID);
     expect(await codeOf(Promise.resolve().then(() => resolveEntry(tar, 'x')))).toBe(ErrorCodes.ARCHIVE_INVALID);
   });

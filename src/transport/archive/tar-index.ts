@@ -8,7 +8,15 @@
  * What a bundle must never contain is refused, with ARCHIVE_INVALID naming the entry: an
  * absolute path, a `..` component, a link (symbolic or hard), a device or FIFO, the same
  * name twice, a damaged header, or a file cut short.
+ *
+ * One exception, asked for with `{ symlinks: 'record' }`: symbolic links are recorded rather
+ * than refused, because docker-archive tars hold them (`skopeo copy ... docker-archive:`
+ * always writes `<id>/layer.tar -> ../<diffid>.tar`, `docker save` before Docker 25 links each
+ * layer an image repeats). A link whose target is absolute or leaves the archive is still
+ * refused here; `resolveEntry` (tar-links.ts) follows the others. Hard links, devices and
+ * FIFOs stay refused either way.
  */
+import * as path from 'node:path';
 import { AirlockError, clip, ErrorCodes } from '../../errors.js';
 import { fileSource, type ByteSource } from './byte-source.js';
 
@@ -33,6 +41,16 @@ export interface TarIndex {
   /** The archive's size when it was indexed. */
   size: number;
   entries: Map<string, TarEntry>;
+}
+
+/** A tar's regular files and its symbolic links (name made plain -> target as written). */
+export interface LinkedTarIndex extends TarIndex {
+  links: Map<string, string>;
+}
+
+/** How to index: `symlinks: 'record'` keeps symbolic links (docker-archive); the default refuses them (bundles). */
+export interface TarIndexOptions {
+  symlinks?: 'refuse' | 'record';
 }
 
 function invalid(file: string, message: string, details: Record<string, unknown> = {}): AirlockError {
@@ -70,9 +88,16 @@ function checksumOk(buf: Buffer): boolean {
   return stored === unsigned || stored === signed;
 }
 
+/** The pax keys that matter here. */
+interface Pax {
+  path?: string;
+  linkpath?: string;
+  size?: number;
+}
+
 /** pax records (`LEN key=value\n`), the ones that matter here. */
-function paxRecords(data: Buffer, file: string): { path?: string; size?: number } {
-  const out: { path?: string; size?: number } = {};
+function paxRecords(data: Buffer, file: string): Pax {
+  const out: Pax = {};
   let at = 0;
   while (at < data.length) {
     const space = data.indexOf(0x20, at);
@@ -83,6 +108,7 @@ function paxRecords(data: Buffer, file: string): { path?: string; size?: number 
     const key = record.slice(0, eq);
     const value = record.slice(eq + 1);
     if (key === 'path') out.path = value;
+    if (key === 'linkpath') out.linkpath = value;
     if (key === 'size') {
       if (!/^[0-9]+$/.test(value)) throw invalid(file, `a pax size is not a number: ${clip(value, 40)}`);
       out.size = Number(value);
@@ -101,30 +127,50 @@ export function safeEntryName(name: string, file: string): string {
   return parts.join('/');
 }
 
+/**
+ * Where the symbolic link `name` points, as an entry name inside the archive; ARCHIVE_INVALID
+ * for an absolute target or one that leaves the archive. Checked when indexing, so no
+ * recorded link can point outside, and again by `resolveEntry` on each hop.
+ */
+export function linkTargetName(file: string, name: string, target: string): string {
+  if (target.startsWith('/')) throw invalid(file, `link ${JSON.stringify(clip(name, 120))}: refused (an absolute target)`, { entry: name });
+  const joined = path.posix.normalize(path.posix.join(path.posix.dirname(name), target));
+  if (joined === '..' || joined.startsWith('../')) throw invalid(file, `link ${JSON.stringify(clip(name, 120))}: refused (its target leaves the archive)`, { entry: name });
+  return safeEntryName(joined, file);
+}
+
 const LINK_TYPES: Record<string, string> = { '1': 'a hard link', '2': 'a symbolic link', '3': 'a character device', '4': 'a block device', '6': 'a FIFO' };
 
 /**
  * Indexes the tar file at `file`: ARCHIVE_INVALID, naming the entry, for anything the module
  * comment lists. Only headers are read (and pax or long-name records), never the content.
+ * With `{ symlinks: 'record' }` the symbolic links come back in `links`.
  */
-export async function indexTar(file: string): Promise<TarIndex> {
+export async function indexTar(file: string, opts: { symlinks: 'record' }): Promise<LinkedTarIndex>;
+export async function indexTar(file: string, opts?: TarIndexOptions): Promise<TarIndex>;
+export async function indexTar(file: string, opts: TarIndexOptions = {}): Promise<TarIndex> {
   const source = await fileSource(file);
   try {
-    return await indexTarSource(source);
+    return await indexTarSource(source, opts);
   } finally {
     await source.close();
   }
 }
 
 /** As indexTar, over any ByteSource (the volumes of a split bundle read as one). */
-export async function indexTarSource(source: ByteSource): Promise<TarIndex> {
+export async function indexTarSource(source: ByteSource, opts: { symlinks: 'record' }): Promise<LinkedTarIndex>;
+export async function indexTarSource(source: ByteSource, opts?: TarIndexOptions): Promise<TarIndex>;
+export async function indexTarSource(source: ByteSource, opts: TarIndexOptions = {}): Promise<TarIndex | LinkedTarIndex> {
   const file = source.label;
   const size = source.size;
   const entries = new Map<string, TarEntry>();
+  // Present only when asked for, so a bundle's index stays a plain TarIndex.
+  const links = opts.symlinks === 'record' ? new Map<string, string>() : undefined;
   const header = Buffer.alloc(BLOCK);
   let pos = 0;
-  let pax: { path?: string; size?: number } = {};
+  let pax: Pax = {};
   let longName: string | undefined;
+  let longLink: string | undefined;
   const readAt = (buf: Buffer, at: number) => source.read(buf, at);
   for (;;) {
     const got = await readAt(header, pos);
@@ -147,25 +193,31 @@ export async function indexTarSource(source: ByteSource): Promise<TarIndex> {
       await readAt(data, dataAt);
       if (type === 'x') pax = paxRecords(data, file);
       if (type === 'L') longName = field(data, 0, data.length);
-      // A global pax header sets defaults airlock does not need; a GNU long link name only matters for links, which are refused.
+      if (type === 'K') longLink = field(data, 0, data.length);
+      // A global pax header sets defaults airlock does not need.
       pos = next;
       continue;
     }
     const name = rawName;
+    const linkTarget = longLink ?? pax.linkpath ?? field(header, 157, 100);
     pax = {};
     longName = undefined;
-    const kind = LINK_TYPES[type];
+    longLink = undefined;
+    const kind = type === '2' && links ? undefined : LINK_TYPES[type];
     if (kind) throw invalid(file, `entry ${JSON.stringify(clip(name, 120))}: refused (${kind})`, { entry: name });
     const safe = safeEntryName(name, file);
-    if (type === '5') {
-      pos = next;
-      continue;
-    }
-    if (type !== '0' && type !== '\0' && type !== '7') throw invalid(file, `entry ${JSON.stringify(clip(name, 120))}: refused (tar type ${JSON.stringify(type)})`, { entry: name });
-    if (entries.has(safe)) throw invalid(file, `entry ${JSON.stringify(clip(safe, 120))} is in the archive twice`, { entry: safe });
-    if (entries.size >= MAX_TAR_ENTRIES) throw invalid(file, `more than ${MAX_TAR_ENTRIES} entries`);
-    entries.set(safe, { name: safe, offset: dataAt, size: dataSize });
     pos = next;
+    if (type === '5') continue;
+    if (type !== '0' && type !== '\0' && type !== '7' && type !== '2') throw invalid(file, `entry ${JSON.stringify(clip(name, 120))}: refused (tar type ${JSON.stringify(type)})`, { entry: name });
+    // A link and a file of the same name would make the name mean two things: refused as a duplicate.
+    if (entries.has(safe) || links?.has(safe)) throw invalid(file, `entry ${JSON.stringify(clip(safe, 120))} is in the archive twice`, { entry: safe });
+    if (entries.size + (links?.size ?? 0) >= MAX_TAR_ENTRIES) throw invalid(file, `more than ${MAX_TAR_ENTRIES} entries`);
+    if (type === '2') {
+      linkTargetName(file, safe, linkTarget);
+      links!.set(safe, linkTarget);
+    } else {
+      entries.set(safe, { name: safe, offset: dataAt, size: dataSize });
+    }
   }
-  return { file, size, entries };
+  return links ? { file, size, entries, links } : { file, size, entries };
 }
