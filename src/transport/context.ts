@@ -54,6 +54,16 @@ export class TransportContext {
     return value;
   }
 
+  /** As `shared`, for an asynchronous open: a failed open is not remembered, so a later use tries again. */
+  sharedOpen<T>(key: string, open: () => Promise<T>): Promise<T> {
+    return this.shared(key, () =>
+      open().catch((err: unknown) => {
+        this.forget(key);
+        throw err;
+      }),
+    );
+  }
+
   /** Drops the resource under `key` without disposing of it (e.g. a failed open, so a later use tries again). */
   forget(key: string): void {
     this.resources.delete(key);

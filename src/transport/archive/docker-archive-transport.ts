@@ -6,6 +6,7 @@ import type { TransportContext } from '../context.js';
 import type { Location, Transport } from '../types.js';
 import { DockerArchive, DockerArchiveReader, INDEX_REF } from './docker-archive-reader.js';
 import { DockerArchiveWriter } from './docker-archive-writer.js';
+import { placeByFullName } from '../layout/names.js';
 
 function fail(input: string, why: string): AirlockError {
   return new AirlockError(ErrorCodes.LOCATION_INVALID, `invalid location "${input}": ${why}`, { location: input });
@@ -34,12 +35,7 @@ function partsOf(repository: string, reference?: string): Pick<Location, 'reposi
 /** The run's shared, indexed handle on the archive at `file` (layer digests computed once per run). */
 function sharedArchive(ctx: TransportContext, file: string): Promise<DockerArchive> {
   const key = `docker-archive:${path.resolve(file)}`;
-  return ctx.shared(key, () =>
-    DockerArchive.open(file).catch((err: unknown) => {
-      ctx.forget(key);
-      throw err;
-    }),
-  );
+  return ctx.sharedOpen(key, () => DockerArchive.open(file));
 }
 
 /**
@@ -78,13 +74,7 @@ export const dockerArchiveTransport: Transport = {
     return loc;
   },
   format,
-  place: (ns, ref) => ({
-    scheme: 'docker-archive',
-    root: ns.root,
-    repository: repositoryName(ref),
-    ...(ref.tag !== undefined ? { tag: ref.tag } : {}),
-    ...(ref.digest !== undefined ? { digest: ref.digest } : {}),
-  }),
+  place: placeByFullName,
   checkImage: () => undefined,
   async openReader(loc, ctx) {
     return new DockerArchiveReader(await sharedArchive(ctx, loc.root), describeIn(loc.root));

@@ -1,12 +1,12 @@
 import * as path from 'node:path';
 import { AirlockError, ErrorCodes } from '../../errors.js';
-import { repositoryName } from '../../ref/reference.js';
 import type { TransportContext } from '../context.js';
 import { LayoutReader } from '../layout/backend.js';
 import { splitName } from '../layout/names.js';
 import { layoutNameOf, locationParts } from '../layout/oci-transport.js';
 import type { Location, Transport } from '../types.js';
 import { ArchiveLayout } from './archive-layout.js';
+import { placeByFullName } from '../layout/names.js';
 
 function fail(input: string, why: string): AirlockError {
   return new AirlockError(ErrorCodes.LOCATION_INVALID, `invalid location "${input}": ${why}`, { location: input });
@@ -20,12 +20,7 @@ function format(loc: Location): string {
 /** The run's shared, indexed handle on the archive at `file`. */
 function sharedArchive(ctx: TransportContext, file: string): Promise<ArchiveLayout> {
   const key = `oci-archive:${path.resolve(file)}`;
-  return ctx.shared(key, () =>
-    ArchiveLayout.open(file).catch((err: unknown) => {
-      ctx.forget(key);
-      throw err;
-    }),
-  );
+  return ctx.sharedOpen(key, () => ArchiveLayout.open(file));
 }
 
 /**
@@ -51,13 +46,7 @@ export const ociArchiveTransport: Transport = {
     return loc;
   },
   format,
-  place: (ns, ref) => ({
-    scheme: 'oci-archive',
-    root: ns.root,
-    repository: repositoryName(ref),
-    ...(ref.tag !== undefined ? { tag: ref.tag } : {}),
-    ...(ref.digest !== undefined ? { digest: ref.digest } : {}),
-  }),
+  place: placeByFullName,
   checkImage: () => undefined,
   async openReader(loc, ctx) {
     const describe = (repository: string, reference?: string) => format({ scheme: 'oci-archive', root: loc.root, ...locationParts(repository, reference) });

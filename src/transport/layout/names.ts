@@ -1,4 +1,6 @@
 import { isDigest, type Digest } from '../../oci/digest.js';
+import { repositoryName, type ImageReference } from '../../ref/reference.js';
+import type { Location } from '../types.js';
 
 /** An image name in a layout split the way a registry reference is: repository, tag, digest. */
 export interface LayoutName {
@@ -33,4 +35,19 @@ export function joinName(n: LayoutName): string | undefined {
   if (n.tag !== undefined) return n.repository ? `${n.repository}:${n.tag}` : n.tag;
   if (n.digest !== undefined && n.repository) return `${n.repository}@${n.digest}`;
   return undefined;
+}
+
+/**
+ * Where an image goes in a namespace that names images by their full reference (a layout,
+ * the store, an archive): the namespace's scheme and root, the reference's repository with
+ * its registry, its tag and digest.
+ */
+export function placeByFullName(ns: Location, ref: ImageReference): Location {
+  return {
+    scheme: ns.scheme,
+    root: ns.root,
+    repository: repositoryName(ref),
+    ...(ref.tag !== undefined ? { tag: ref.tag } : {}),
+    ...(ref.digest !== undefined ? { digest: ref.digest } : {}),
+  };
 }

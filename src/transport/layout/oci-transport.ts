@@ -1,10 +1,10 @@
 import { AirlockError, ErrorCodes } from '../../errors.js';
 import { isDigest } from '../../oci/digest.js';
-import { repositoryName } from '../../ref/reference.js';
 import type { Location, Transport } from '../types.js';
 import { LayoutBackend, LayoutReader } from './backend.js';
 import { joinName, splitName } from './names.js';
 import { sharedLayout } from './open.js';
+import { placeByFullName } from './names.js';
 
 function fail(input: string, why: string): AirlockError {
   return new AirlockError(ErrorCodes.LOCATION_INVALID, `invalid location "${input}": ${why}`, { location: input });
@@ -46,13 +46,7 @@ export const ociTransport: Transport = {
   },
   format,
   // Inside a layout an image is named by its full reference, as in the store.
-  place: (ns, ref) => ({
-    scheme: 'oci',
-    root: ns.root,
-    repository: repositoryName(ref),
-    ...(ref.tag !== undefined ? { tag: ref.tag } : {}),
-    ...(ref.digest !== undefined ? { digest: ref.digest } : {}),
-  }),
+  place: placeByFullName,
   checkImage: () => undefined,
   async openReader(loc, ctx) {
     return new LayoutReader(await sharedLayout(ctx, loc.root, false), describeIn(loc.root));

@@ -8,10 +8,5 @@ import { OciLayout } from './layout.js';
  */
 export function sharedLayout(ctx: TransportContext, dir: string, create: boolean): Promise<OciLayout> {
   const key = `layout:${create ? 'write' : 'read'}:${path.resolve(dir)}`;
-  return ctx.shared(key, () =>
-    OciLayout.open(dir, { create }).catch((err: unknown) => {
-      ctx.forget(key);
-      throw err;
-    }),
-  );
+  return ctx.sharedOpen(key, () => OciLayout.open(dir, { create }));
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { AirlockError, ErrorCodes } from '../../errors.js';
-import { parseReference, repositoryName } from '../../ref/reference.js';
+import { parseReference } from '../../ref/reference.js';
 import type { TransportContext } from '../context.js';
 import type { Location, Transport } from '../types.js';
 import { LayoutBackend, LayoutReader } from './backend.js';
@@ -9,6 +9,7 @@ import { isErrno, storeIo } from './fsutil.js';
 import { INDEX_FILE } from './index-file.js';
 import { locationParts } from './oci-transport.js';
 import { sharedLayout } from './open.js';
+import { placeByFullName } from './names.js';
 
 /** The store directory a location means: its own root, else the context's store. */
 function storeDirOf(loc: Location, ctx: TransportContext): string {
@@ -41,13 +42,7 @@ export const storeTransport: Transport = {
     return { scheme: 'store', root: '', repository: '' };
   },
   format,
-  place: (ns, ref) => ({
-    scheme: 'store',
-    root: ns.root,
-    repository: repositoryName(ref),
-    ...(ref.tag !== undefined ? { tag: ref.tag } : {}),
-    ...(ref.digest !== undefined ? { digest: ref.digest } : {}),
-  }),
+  place: placeByFullName,
   checkImage(loc) {
     if (loc.repository === '') throw new AirlockError(ErrorCodes.LOCATION_INVALID, 'store: needs an image reference here (store:REF)', {});
   },
