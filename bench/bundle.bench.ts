@@ -171,8 +171,8 @@ function report(ds: Dataset, inc: DatasetImage, runs: Run[], sizes: { bundle: nu
   const known = new Set(ds.images.flatMap((i) => fixtureBlobs(i.fixture).map((b) => b.desc.digest)));
   const incBlobs = fixtureBlobs(inc.fixture);
   const newBytes = incBlobs.filter((b) => !known.has(b.desc.digest)).reduce((n, b) => n + b.desc.size, 0);
-  // Manifests are always carried (the import walks them): the differential bundle's floor is every manifest plus the new blobs.
-  const manifestBytes = [...new Map([...ds.images, inc].flatMap((i) => fixtureBlobs(i.fixture)).filter((b) => /manifest|index/.test(b.desc.mediaType)).map((b) => [b.desc.digest, b.desc.size])).values()].reduce((a, b) => a + b, 0);
+  // The images the target holds are left out whole; the new tag's manifests are carried with its new blobs.
+  const manifestBytes = incBlobs.filter((b) => /manifest|index/.test(b.desc.mediaType)).reduce((n, b) => n + b.desc.size, 0);
   const failed = runs.filter((r) => !r.ok);
   const createRatio = wall('airlock', 'create') / wall('skopeo', 'create');
   const importRatio = wall('airlock', 'import') / wall('skopeo', 'import');
@@ -193,7 +193,7 @@ function report(ds: Dataset, inc: DatasetImage, runs: Run[], sizes: { bundle: nu
     'goals:',
     `  create + import <= 0.5x skopeo: ${bothRatio.toFixed(2)}x ${bothRatio <= 0.5 ? 'PASS' : 'MISS'}`,
     `  bundle within 1% of the unique blob bytes: ${(bundleSize / MB).toFixed(2)} MB vs ${(ds.uniqueBytes / MB).toFixed(2)} MB (+${((bundleSize / ds.uniqueBytes - 1) * 100).toFixed(2)}%) ${bundleSize <= ds.uniqueBytes * 1.01 ? 'PASS' : 'MISS'}`,
-    `  differential bundle for one new tag within 1% of its new blobs (+ every manifest, always carried): ${(diffSize / MB).toFixed(3)} MB vs ${((newBytes + manifestBytes) / MB).toFixed(3)} MB (new blobs ${(newBytes / MB).toFixed(3)} MB + manifests ${(manifestBytes / MB).toFixed(3)} MB; +${((diffSize / (newBytes + manifestBytes) - 1) * 100).toFixed(2)}%) ${diffSize <= (newBytes + manifestBytes) * 1.01 ? 'PASS' : 'MISS'}`,
+    `  differential bundle for one new tag within 1% of its new blobs (+ its manifests): ${(diffSize / MB).toFixed(3)} MB vs ${((newBytes + manifestBytes) / MB).toFixed(3)} MB (new blobs ${(newBytes / MB).toFixed(3)} MB + manifests ${(manifestBytes / MB).toFixed(3)} MB; +${((diffSize / (newBytes + manifestBytes) - 1) * 100).toFixed(2)}%) ${diffSize <= (newBytes + manifestBytes) * 1.01 ? 'PASS' : 'MISS'}`,
     `  airlock peak RSS under 200 MB: ${(rss('airlock') / MB).toFixed(0)} MB ${rss('airlock') < 200 * MB ? 'PASS' : 'MISS'}`,
     ...(skopeoRewrote ? [`  note: skopeo's oci-archive round trip converted ${skopeoRewrote} Docker-format images to OCI (new digests, pins broken); airlock's bundle kept every digest`] : []),
     ...failed.map((r) => `  failed: ${r.step} ${r.round + 1} ${r.tool}: ${r.problems.slice(0, 3).join('; ')}`),

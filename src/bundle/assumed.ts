@@ -37,8 +37,22 @@ export async function ensureAssumed(bundle: OpenedBundle, pairs: readonly Mirror
   const assumed = bundle.assumed;
   if (!assumed) return { needed: 0, mounted: 0 };
   const groups = new Map<string, Needs>();
+  const heldRoots = new Set<string>(Object.values(assumed.images ?? {}));
+  const absent = new Map<Digest, Set<string>>();
+  let needed = 0;
   for (const p of pairs) {
     const root = p.source.digest ? await bundle.layout.refs.byDigest(p.source.digest) : null;
+    if (!root && p.source.digest && heldRoots.has(p.source.digest) && p.source.scheme === p.destination.scheme && p.source.root === p.destination.root) {
+      // An image left out whole (see heldFromTarget): its root manifest must be in its repository there.
+      needed++;
+      const reader = await openReader(p.destination, ctx);
+      try {
+        if (!(await reader.headManifest(p.destination.repository, p.source.digest))) absent.set(p.source.digest, new Set([formatLocation(p.destination)]));
+      } finally {
+        await reader.close();
+      }
+      continue;
+    }
     if (!root) continue; // The copy itself reports an image the bundle does not hold.
     const key = `${p.destination.scheme}|${p.destination.root}|${p.destination.repository}`;
     const g = groups.get(key) ?? { destination: p.destination, digests: new Map() };
@@ -48,9 +62,7 @@ export async function ensureAssumed(bundle: OpenedBundle, pairs: readonly Mirror
       g.digests.set(d, (g.digests.get(d) ?? new Set()).add(formatLocation(p.destination)));
     }
   }
-  const absent = new Map<Digest, Set<string>>();
   const mounts: { destination: Location; digest: Digest; from: string }[] = [];
-  let needed = 0;
   for (const g of groups.values()) {
     const reader = await openReader(g.destination, ctx);
     try {
@@ -90,4 +102,20 @@ function baseMissing(absent: Map<Digest, Set<string>>, against: { kind: string; 
     `this differential bundle leaves out ${list.length} blob(s) the target does not hold${why ? ` (${why})` : ''}; it was made against ${against.kind} ${against.location}. Nothing was written. Take a fresh inventory of the target (airlock inventory ... -o have.json) and make the bundle again, or bring a full bundle.\n${shown.join('\n')}`,
     { missing: list.map(([digest, images]) => ({ digest, images: [...images] })), against },
   );
+}
+
+/**
+ * The pairs to import, with each image a differential bundle left out whole (the target holds
+ * it) read from the target itself, pinned by digest: up to date when its name is in place,
+ * else only named there (its manifest and blobs are already in the repository).
+ */
+export function heldFromTarget(bundle: OpenedBundle, pairs: readonly MirrorPair[]): MirrorPair[] {
+  const held = new Set<string>(Object.values(bundle.assumed?.images ?? {}));
+  if (held.size === 0) return [...pairs];
+  return pairs.map((p) => {
+    const digest = p.source.digest;
+    if (!digest || !held.has(digest)) return p;
+    const { tag: _tag, ...where } = p.destination;
+    return { ...p, source: { ...where, digest } };
+  });
 }

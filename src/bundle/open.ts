@@ -51,6 +51,7 @@ function parseAssumed(text: string, where: string): BundleAssumed {
   }
   if (typeof v?.against?.location !== 'string' || typeof v.blobs !== 'object' || v.blobs === null) throw bad();
   for (const [d, b] of Object.entries(v.blobs)) if (!isDigest(d) || !Number.isSafeInteger(b?.size)) throw bad();
+  if (v.images !== undefined && (typeof v.images !== 'object' || v.images === null || !Object.values(v.images).every((d) => isDigest(d)))) throw bad();
   return v;
 }
 

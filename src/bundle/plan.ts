@@ -31,7 +31,8 @@ function listKey(repository: string, tag: string | undefined, taken: Set<string>
 /**
  * Plans the bundle of `input` (a lock or a list; `only` as mirror's --only) from the store.
  * With `have` (the target's inventory), configs and layers it lists are left out and recorded
- * as assumed; manifests are always carried (they are small, and the import walks them).
+ * as assumed; an image the target holds whole is left out entirely (the lock still names
+ * it); manifests of the others are carried (the import walks them).
  * USAGE for an image set (resolve it first: a bundle carries a lock); IMAGE_NOT_FOUND for an
  * image the store lacks, STORE_DAMAGED for one it holds in part, each naming how to fix it.
  */
@@ -59,12 +60,18 @@ export async function planBundle(input: MirrorInput, layout: OciLayout, ctx: Tra
         missing: content.missing,
       });
     }
-    for (const [digest, size] of content.blobs) {
-      const held = assumed && !content.manifests.has(digest) ? have!.blobs[digest] : undefined;
-      if (held && held.size === size) assumed!.blobs[digest] = held;
-      else blobs.set(digest, size);
+    const onTarget = (digest: Digest, size: number) => (content.manifests.has(digest) ? have?.manifests[digest] === size : have?.blobs[digest]?.size === size);
+    if (have && [...content.blobs].every(([digest, size]) => onTarget(digest, size))) {
+      // The target holds the whole image: the lock names it, the bundle carries none of it.
+      (assumed!.images ??= {})[name] = descriptor.digest;
+    } else {
+      for (const [digest, size] of content.blobs) {
+        const held = assumed && !content.manifests.has(digest) ? have!.blobs[digest] : undefined;
+        if (held && held.size === size) assumed!.blobs[digest] = held;
+        else blobs.set(digest, size);
+      }
+      images.push({ name, descriptor: { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size } });
     }
-    images.push({ name, descriptor: { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size } });
     if (input.kind === 'lock') locked[pair.key!] = input.lock.images[pair.key!]!;
     else {
       const ref = pair.entry!.ref;

@@ -136,7 +136,9 @@ export async function verifyBundle(file: string, opts: { signal?: AbortSignal; o
   }
   if (b.lock) {
     const byName = new Map(refs.map((r) => [r.name, r.descriptor.digest]));
+    const held = new Set(Object.values(b.assumed?.images ?? {}));
     for (const [key, image] of Object.entries(b.lock.images)) {
+      if (held.has(image.digest) || (image.filtered_digest && held.has(image.filtered_digest))) continue; // on the target already, left out on purpose
       const { digest: _d, ...ref } = parseReference(image.source);
       // As the store names it: by tag, else by digest.
       const name = ref.tag ? formatReference(ref) : `${formatReference(ref)}@${image.digest}`;

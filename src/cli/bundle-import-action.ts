@@ -1,5 +1,5 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
-import { ensureAssumed } from '../bundle/assumed.js';
+import { ensureAssumed, heldFromTarget } from '../bundle/assumed.js';
 import { openBundle } from '../bundle/open.js';
 import { mirrorRegistryOptions, planMirrorInput, type MirrorInput } from '../mirror/input.js';
 import { parseNamespace } from '../transport/location.js';
@@ -33,7 +33,7 @@ export async function run(file: string, flags: BundleImportFlags): Promise<void>
   const ctx = contextOf(flags, mirrorRegistryOptions(registryOptions(flags), input, { to, creds: flags.destCreds }));
   let pairs;
   try {
-    pairs = await planMirrorInput(input, { ctx, to, from: parseNamespace(`oci-archive:${file}`), only: flags.only });
+    pairs = heldFromTarget(bundle, await planMirrorInput(input, { ctx, to, from: parseNamespace(`oci-archive:${file}`), only: flags.only }));
   } catch (err) {
     await ctx.close();
     throw err;

@@ -16,7 +16,8 @@ export async function run(file: string, flags: { json?: boolean }): Promise<void
   const blobBytes = blobs.reduce((n, e) => n + e.size, 0);
   const lockKeys = b.lock ? Object.keys(b.lock.images).length : 0;
   const assumed = b.assumed ? Object.values(b.assumed.blobs) : [];
-  const differential = b.assumed ? { against: b.assumed.against, blobs: assumed.length, bytes: assumed.reduce((n, x) => n + x.size, 0) } : null;
+  const held = Object.keys(b.assumed?.images ?? {}).sort();
+  const differential = b.assumed ? { against: b.assumed.against, blobs: assumed.length, bytes: assumed.reduce((n, x) => n + x.size, 0), images: held } : null;
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ bundle: file, images, blobs: blobs.length, blobBytes, lock: b.lock ? { images: lockKeys } : null, checksums: Boolean(b.checksums), differential }, null, 2)}\n`);
     return;
@@ -26,7 +27,9 @@ export async function run(file: string, flags: { json?: boolean }): Promise<void
     `${images.length} images, ${blobs.length} blobs (${formatBytes(blobBytes)}); ${b.lock ? `lock of ${lockKeys} images` : 'no lock'}, ${b.checksums ? 'checksum list' : 'no checksum list'}`,
   );
   if (differential) {
-    lines.push(`differential: ${differential.blobs} blobs (${formatBytes(differential.bytes)}) left out, assumed on ${differential.against.kind} ${differential.against.location}`);
+    lines.push(
+      `differential: ${differential.blobs} blobs (${formatBytes(differential.bytes)}) and ${held.length} whole images left out, assumed on ${differential.against.kind} ${differential.against.location}`,
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

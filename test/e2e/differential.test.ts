@@ -12,7 +12,7 @@ import { fixtureBlobs, makeImage, makeMultiArch, type Fixture } from '../helpers
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { pushFixtureWithSkopeo } from '../helpers/skopeo.js';
 import { validateRegistryImage } from '../helpers/validate.js';
-import { show, type CliSandbox, makeCliSandbox } from './cli.js';
+import { imageResults, show, type CliSandbox, makeCliSandbox } from './cli.js';
 import { failureCode } from './leftovers.js';
 
 const base = { seed: 'e2e-diff/base', size: 60_000 };
@@ -82,17 +82,22 @@ describe('differential bundles', () => {
     expect(r.code, show(r)).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { blobBytes: number; differential: { blobs: number } };
     const newBlobs = blobBytes(app2, (d) => d !== app1.layers[0]!.desc.digest);
-    const manifestBytes = [app1, multi, app2].flatMap(fixtureBlobs).filter((b) => /manifest|index/.test(b.desc.mediaType)).reduce((n, b) => n + b.desc.size, 0);
+    // Images the target holds whole are left out entirely; of the new one, its manifest and new blobs.
+    const manifestBytes = fixtureBlobs(app2).filter((b) => /manifest|index/.test(b.desc.mediaType)).reduce((n, b) => n + b.desc.size, 0);
     expect(summary.blobBytes).toBe(newBlobs + manifestBytes);
     const ls = await sb.run(['bundle', 'ls', out]);
-    expect(ls.stdout).toMatch(/differential: \d+ blobs .* left out, assumed on registry /);
+    expect(ls.stdout).toMatch(/differential: 1 blobs .* and 2 whole images left out, assumed on registry /);
+    expect(ls.stdout).toContain(ref('team/app2:1'));
+    expect(ls.stdout).not.toContain(`${ref('team/app:1')}  `);
     const v = await sb.run(['bundle', 'verify', out]);
     expect(v.code, show(v)).toBe(0);
   });
 
   it('imports the update: blobs left out are found (mounted across repositories) and every image checks out', async () => {
-    const r = await sb.run(['bundle', 'import', join(work, 'v2-diff.tar'), '--to', `${B.host}/mirror`]);
+    const r = await sb.run(['bundle', 'import', join(work, 'v2-diff.tar'), '--to', `${B.host}/mirror`, '--json']);
     expect(r.code, show(r)).toBe(0);
+    const results = imageResults(r.stdout) as { destination: string; status: string }[];
+    expect(results.filter((x) => x.status === 'up-to-date').map((x) => x.destination).sort()).toEqual([`docker://${B.host}/mirror/team/app:1`, `docker://${B.host}/mirror/team/multi:1`]);
     await validateRegistryImage({ url: B.url, repository: 'mirror/team/app2', reference: '1', expectDigest: app2.manifestDesc.digest, checkDiffIds: true });
     await validateRegistryImage({ url: B.url, repository: 'mirror/team/app', reference: '1', expectDigest: app1.manifestDesc.digest, checkDiffIds: true });
   });
@@ -106,6 +111,12 @@ describe('differential bundles', () => {
     expect(r.stderr).toContain(app1.layers[0]!.desc.digest);
     expect(r.stderr).toContain(`${A.host}/elsewhere/`);
     expect(await head(A, 'elsewhere/team/app2', '1')).toBe(404);
+    // An image left out whole must be in its own repository there.
+    const whole = await sb.run(['bundle', 'import', join(work, 'v2-diff.tar'), '--to', `${B.host}/other`, '--only', 'app']);
+    expect(whole.code, show(whole)).toBe(1);
+    expect(failureCode(whole)).toBe('BUNDLE_BASE_MISSING');
+    expect(whole.stderr).toContain(app1.manifestDesc.digest);
+    expect(await head(B, 'other/team/app', '1')).toBe(404);
   });
 
   it('refuses a bundle made against a have.json that lies (it claims a blob the target lacks)', async () => {

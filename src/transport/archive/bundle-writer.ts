@@ -45,6 +45,8 @@ export interface BundleAssumed {
   against: { kind: string; location: string };
   /** Each blob left out: its size, and a repository holding it on a registry target. */
   blobs: Record<Digest, { size: number; repository?: string }>;
+  /** Images the target holds whole, left out entirely: name (as the store names it) -> root digest. */
+  images?: Record<string, Digest>;
 }
 
 /** One image of a bundle: its name inside, and its root manifest. */
@@ -144,7 +146,8 @@ function metadataFiles(plan: BundlePlan): [string, Buffer][] {
   ];
   if (plan.assumed) {
     const blobs = Object.fromEntries(Object.keys(plan.assumed.blobs).sort().map((d) => [d, plan.assumed!.blobs[d as Digest]]));
-    files.push([BUNDLE_DIFFERENTIAL, Buffer.from(`${JSON.stringify({ against: plan.assumed.against, blobs }, null, 1)}\n`)]);
+    const images = plan.assumed.images ? { images: Object.fromEntries(Object.entries(plan.assumed.images).sort(([a], [b]) => (a < b ? -1 : 1))) } : {};
+    files.push([BUNDLE_DIFFERENTIAL, Buffer.from(`${JSON.stringify({ against: plan.assumed.against, blobs, ...images })}\n`)]);
   }
   const sums = [
     ...files.map(([name, bytes]) => `${sha256Hex(bytes)}  ${name}`),
