@@ -284,4 +284,22 @@ describe('airlock bundle', () => {
       expect(catalog.repositories.filter((x) => x.startsWith('fake/') || x.startsWith('cutzstd/'))).toEqual([]);
     });
   });
+
+  it('stops on a damaged store blob (DIGEST_MISMATCH) and leaves no bundle behind', async () => {
+    const blob = join(sb.store, 'blobs', 'sha256', single.layers[1]!.desc.digest.slice(7));
+    const good = await readFile(blob);
+    const bad = Buffer.from(good);
+    bad[bad.length >> 1]! ^= 0xff;
+    await writeFile(blob, bad);
+    try {
+      const out = join(work, 'from-damaged.tar');
+      const r = await sb.run(['bundle', 'create', lock, '-o', out, '--from', 'store:']);
+      expect(r.code, show(r)).toBe(1);
+      expect(failureCode(r)).toBe('DIGEST_MISMATCH');
+      await expect(stat(out)).rejects.toThrow();
+      expect(execFileSync('ls', ['-a', work], { encoding: 'utf8' })).not.toContain('from-damaged.tar');
+    } finally {
+      await writeFile(blob, good);
+    }
+  });
 });

@@ -19,15 +19,13 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import type { Writable } from 'node:stream';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { AirlockError, ErrorCodes } from '../../errors.js';
 import { Annotations, type Descriptor } from '../../oci/descriptor.js';
-import { digestAlgorithm, digestHex, VerifyingStream, type Digest } from '../../oci/digest.js';
+import { digestAlgorithm, digestHex, type Digest } from '../../oci/digest.js';
 import { MediaTypes } from '../../oci/mediatypes.js';
-import type { LayoutContent } from '../layout/content.js';
 import { IMAGE_LAYOUT_VERSION } from '../layout/layout.js';
+import { END_OF_ARCHIVE, fileHeader, padding, TAR_BLOCK } from './tar-blocks.js';
 import { indexTarSource } from './tar-index.js';
 import { formatVolumeManifest, VOLUME_MANIFEST_VERSION, volumeManifestName, volumeName, VolumeSet, type VolumeInfo, type VolumeManifest } from './volume-set.js';
 import { VolumeWriter } from './volume-writer.js';
@@ -125,8 +123,6 @@ function volumesTarget(file: string, size: number, compressed: boolean): BundleT
   };
 }
 
-const HEADER = { mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(0), type: 'file' as const };
-
 const sha256Hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 /** The small files of a bundle, in order, with their bytes. */
@@ -160,12 +156,76 @@ function metadataFiles(plan: BundlePlan): [string, Buffer][] {
 const blobName = (d: Digest) => `blobs/${digestAlgorithm(d)}/${digestHex(d)}`;
 const blobOrder = (plan: BundlePlan) => [...plan.blobs.keys()].sort();
 
-/** Adds one entry whose content comes from `data` through `through` (exactly `size` bytes). */
-async function addEntry(pack: tar.Pack, name: string, size: number, data: Readable, through?: NodeJS.ReadWriteStream): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const entry = pack.entry({ ...HEADER, name, size }, (err) => (err ? reject(err) : resolve()));
-    (through ? pipeline(data, through, entry) : pipeline(data, entry)).catch(reject);
-  });
+/** Stored blobs by path: the store, which bundles are written from. */
+export interface BlobFiles {
+  readonly dir: string;
+  blobPath(digest: Digest): string;
+}
+
+/** Buffers a blob is read through; each is reused once the write that used it is done. */
+const CHUNK = 1024 * 1024;
+const CHUNKS = 4;
+
+/**
+ * Writes chunks to `out` in order, a bounded number in flight, so the caller may reuse a
+ * chunk's buffer once `ready(buffer)` resolves.
+ */
+class ChunkWriter {
+  private readonly inFlight = new Map<Buffer, Promise<void>>();
+  private failed: unknown;
+
+  constructor(private readonly out: Writable) {}
+
+  /** Queues `bytes` (a view of `owner`, or its own buffer); throws the first write error seen. */
+  write(bytes: Buffer, owner: Buffer = bytes): void {
+    if (this.failed) throw this.failed;
+    const done = new Promise<void>((resolve) => {
+      this.out.write(bytes, (err) => {
+        if (err) this.failed ??= err;
+        resolve();
+      });
+    });
+    this.inFlight.set(owner, done);
+  }
+
+  /** Resolves when `buffer` may be written into again. */
+  async ready(buffer: Buffer): Promise<void> {
+    await this.inFlight.get(buffer);
+    if (this.failed) throw this.failed;
+  }
+
+  /** Waits for every queued write; throws the first error. */
+  async flush(): Promise<void> {
+    await Promise.all(this.inFlight.values());
+    if (this.failed) throw this.failed;
+  }
+}
+
+/** Streams one stored blob into the archive through a digest check; DIGEST_MISMATCH or SIZE_MISMATCH when it is damaged. */
+async function writeBlob(w: ChunkWriter, buffers: Buffer[], store: BlobFiles, digest: Digest, size: number, signal?: AbortSignal): Promise<void> {
+  const file = store.blobPath(digest);
+  const handle = await fs.open(file, 'r');
+  try {
+    const hash = createHash('sha256');
+    let at = 0;
+    for (let i = 0; at < size; i++) {
+      signal?.throwIfAborted();
+      const buf = buffers[i % buffers.length]!;
+      await w.ready(buf);
+      const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, size - at), at);
+      if (bytesRead === 0) throw new AirlockError(ErrorCodes.SIZE_MISMATCH, `blob ${digest} in ${store.dir}: ${at} bytes, expected ${size}`, { digest, expected: size, actual: at });
+      const part = buf.subarray(0, bytesRead);
+      hash.update(part);
+      w.write(part, buf);
+      at += bytesRead;
+    }
+    const extra = await handle.read(Buffer.alloc(1), 0, 1, size);
+    if (extra.bytesRead > 0) throw new AirlockError(ErrorCodes.SIZE_MISMATCH, `blob ${digest} in ${store.dir}: more than ${size} bytes`, { digest, expected: size });
+    const actual = `sha256:${hash.digest('hex')}`;
+    if (actual !== digest) throw new AirlockError(ErrorCodes.DIGEST_MISMATCH, `blob ${digest} in ${store.dir}: expected ${digest}, got ${actual}`, { expected: digest, actual });
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -176,33 +236,46 @@ async function addEntry(pack: tar.Pack, name: string, size: number, data: Readab
 export async function writeBundle(
   file: string,
   plan: BundlePlan,
-  source: LayoutContent,
+  source: BlobFiles,
   opts: { signal?: AbortSignal; onBlob?: (bytes: number) => void; split?: number; zstd?: boolean } = {},
 ): Promise<BundleWritten> {
   for (const d of plan.blobs.keys()) {
     if (digestAlgorithm(d) !== 'sha256') throw new AirlockError(ErrorCodes.MEDIA_TYPE_UNSUPPORTED, `bundle: ${d} is not a sha256 digest`, { digest: d });
   }
   const target = opts.split ? volumesTarget(file, opts.split, Boolean(opts.zstd)) : fileTarget(file);
-  const pack = tar.pack();
-  const signal = opts.signal ? { signal: opts.signal } : {};
-  const written = opts.zstd ? pipeline(pack, zstdCompress(), target.stream, signal) : pipeline(pack, target.stream, signal);
+  // Chunks go to a writer that is done with them when it calls back (a file, the volumes, zstd),
+  // never through a stream that passes the buffer on: buffers are reused after the callback.
+  const compressor = opts.zstd ? zstdCompress() : undefined;
+  const out: Writable = compressor ?? target.stream;
+  const written = compressor ? pipeline(compressor, target.stream) : finished(out);
   let blobBytes = 0;
   try {
     const feed = async () => {
-      for (const [name, bytes] of metadataFiles(plan)) await addEntry(pack, name, bytes.length, Readable.from([bytes]));
+      const w = new ChunkWriter(out);
+      const entry = async (name: string, size: number, content: () => Promise<void>) => {
+        w.write(fileHeader(name, size));
+        await content();
+        if (size % TAR_BLOCK !== 0) w.write(padding(size));
+      };
+      for (const [name, bytes] of metadataFiles(plan)) await entry(name, bytes.length, async () => w.write(bytes));
+      const buffers = Array.from({ length: CHUNKS }, () => Buffer.allocUnsafe(CHUNK));
       for (const d of blobOrder(plan)) {
-        opts.signal?.throwIfAborted();
         const size = plan.blobs.get(d)!;
-        await addEntry(pack, blobName(d), size, await source.readBlob(d), new VerifyingStream(d, size, `blob ${d} in ${source.dir}`));
+        await entry(blobName(d), size, () => writeBlob(w, buffers, source, d, size, opts.signal));
         blobBytes += size;
         opts.onBlob?.(size);
       }
-      pack.finalize();
+      w.write(END_OF_ARCHIVE);
+      await w.flush();
+      out.end();
     };
-    await Promise.all([feed().catch((err: unknown) => {
-      pack.destroy(err as Error);
-      throw err;
-    }), written]);
+    await Promise.all([
+      feed().catch((err: unknown) => {
+        out.destroy(err as Error);
+        throw err;
+      }),
+      written,
+    ]);
     const done = await target.commit();
     return { ...done, blobs: plan.blobs.size, blobBytes };
   } catch (err) {

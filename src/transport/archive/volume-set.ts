@@ -8,7 +8,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { AirlockError, clip, ErrorCodes } from '../../errors.js';
-import type { ByteSource } from './byte-source.js';
+import { READ_CHUNK, type ByteSource } from './byte-source.js';
 import { MAX_TAR_ENTRIES, safeEntryName, type TarEntry, type TarIndex } from './tar-index.js';
 
 /** The format version of images.bundle.json. */
@@ -216,7 +216,7 @@ export class VolumeSet implements ByteSource {
         for (const p of parts) {
           let got = 0;
           try {
-            for await (const c of createReadStream(self.pathOf(p.i), { start: p.from, end: p.to - 1 })) {
+            for await (const c of createReadStream(self.pathOf(p.i), { start: p.from, end: p.to - 1, highWaterMark: READ_CHUNK })) {
               got += (c as Buffer).length;
               yield c as Buffer;
             }

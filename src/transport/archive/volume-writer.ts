@@ -59,7 +59,8 @@ export class VolumeWriter extends Writable {
         c.hash.update(part);
         c.bytes += part.length;
         at += part.length;
-        if (!c.file.write(part)) await new Promise<void>((r) => c.file.once('drain', () => r()));
+        // Called back once written: the caller may reuse the chunk's buffer after our own callback.
+        await new Promise<void>((resolve, reject) => c.file.write(part, (err) => (err ? reject(err) : resolve())));
         if (c.bytes === this.volumeSize) await this.finishCurrent();
       }
     })().then(() => done(), done);
