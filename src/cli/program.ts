@@ -14,6 +14,7 @@ import { pullCommand } from './pull-command.js';
 import { renderCommand } from './render-command.js';
 import { resolveCommand } from './resolve-command.js';
 import { storeCommand } from './store-command.js';
+import { warmCommand } from './warm-command.js';
 
 /** Builds the `airlock` command tree. */
 export function buildProgram(): Command {
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   program.addCommand(inventoryCommand().exitOverride());
   program.addCommand(backupCommand().exitOverride());
   program.addCommand(restoreCommand().exitOverride());
+  program.addCommand(warmCommand().exitOverride());
   program.addCommand(planCommand().exitOverride());
   program.addCommand(resolveCommand().exitOverride());
   program.addCommand(diffCommand().exitOverride());
