@@ -9,7 +9,9 @@
  *   image, 4 at a time, each into its own fresh registry;
  * - sizes: the bundle against the set's unique blob bytes, skopeo's archives beside it;
  * - differential: an inventory of airlock's target, then a bundle of the set plus one new tag
- *   made against it, against that tag's new blob bytes.
+ *   made against it, against that tag's new blob bytes;
+ * - warm: `airlock warm images.tar --containerd SOCK` against `ctr images import --no-unpack`
+ *   of the same bundle, each into a fresh containerd (started as root, as the tests do).
  *
  * Every run is checked (every tag's digest on the target, a sample re-downloaded blob by
  * blob); failed runs are dropped from the medians and reported.
@@ -28,6 +30,7 @@ import { startBenchRegistry, type BenchRegistry } from './registry.js';
 import { median } from './report.js';
 import { seed } from './seed.js';
 import { SKOPEO_COPY_PARALLEL } from './tools.js';
+import { containerdImages, startContainerd } from '../test/helpers/containerd.js';
 import { checkTags, sampleOf, validateSample } from './verify.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -41,8 +44,8 @@ const began = Date.now();
 let skopeoRewrote = 0;
 const log = (msg: string) => process.stderr.write(`[${((Date.now() - began) / 1000).toFixed(0).padStart(5)}s] ${msg}\n`);
 
-type Tool = 'airlock' | 'skopeo';
-type Step = 'create' | 'import';
+type Tool = 'airlock' | 'skopeo' | 'ctr';
+type Step = 'create' | 'import' | 'warm';
 interface Run extends Measured {
   tool: Tool;
   step: Step;
@@ -148,6 +151,7 @@ async function main(): Promise<void> {
           if (made.exitCode === 0) sizes.differential.push((await stat(diff)).size);
           else log(`differential ${round + 1} FAILED (see ${dir})`);
         }
+        if (tool === 'airlock' && createProblems.length === 0) runs.push(...(await warmCase(round, bundle, dir, env, source, ds.images)));
         await target.stop();
         // Keep the disk bounded: this round's outputs are measured already (the logs stay).
         for (const big of ['store', 'archives', 'images.tar', 'update.tar']) await rm(join(dir, big), { recursive: true, force: true });
@@ -157,6 +161,34 @@ async function main(): Promise<void> {
     for (const r of registries) await r.stop();
   }
   report(ds, inc, runs, sizes, join(CACHE, `results-bundle-${stamp}.json`));
+}
+
+/** airlock warm and ctr images import of the same bundle, each into a fresh containerd, checked by `ctr images ls`. */
+async function warmCase(round: number, bundle: string, dir: string, env: NodeJS.ProcessEnv, source: BenchRegistry, images: DatasetImage[]): Promise<Run[]> {
+  const out: Run[] = [];
+  const order: Tool[] = round % 2 === 0 ? ['airlock', 'ctr'] : ['ctr', 'airlock'];
+  for (const tool of order) {
+    const c = await startContainerd();
+    try {
+      execFileSync('sync');
+      const m =
+        tool === 'airlock'
+          ? await measure(process.execPath, [AIRLOCK, 'warm', bundle, '--containerd', c.socket, '--namespace', 'k8s.io', '--platform', 'linux/amd64'], env, join(dir, 'warm-airlock'))
+          : await measure('ctr', ['-a', c.socket, '-n', 'k8s.io', 'images', 'import', '--no-unpack', '--platform', 'linux/amd64', bundle], env, join(dir, 'warm-ctr'));
+      const problems = m.exitCode !== 0 ? [`exit ${m.exitCode} (see ${dir})`] : [];
+      const have = await containerdImages(c, 'k8s.io');
+      // airlock names images as the lock's destinations (the pods' names); ctr as the bundle's index does.
+      for (const i of images) {
+        const name = tool === 'airlock' ? `${source.host}/${PREFIX}/${i.repo}:${i.tag}` : `${source.host}/${i.repo}:${i.tag}`;
+        if (have.get(name) !== i.digest) problems.push(`${name}: ${have.get(name) ?? 'absent'}, expected ${i.digest}`);
+      }
+      out.push({ ...m, tool, step: 'warm', round, ok: problems.length === 0, problems });
+      log(`warm   ${round + 1} ${tool.padEnd(7)} wall ${m.wallS.toFixed(2)} s, RSS ${(m.peakRssBytes / MB).toFixed(0)} MB${problems.length ? ` FAILED ${problems.slice(0, 3).join('; ')}` : ', verified'}`);
+    } finally {
+      await c.stop();
+    }
+  }
+  return out;
 }
 
 async function mkdirp(dir: string): Promise<string> {
@@ -187,6 +219,7 @@ function report(ds: Dataset, inc: DatasetImage, runs: Run[], sizes: { bundle: nu
     '| --- | --- | --- | --- |',
     `| create (registry -> file) | ${wall('airlock', 'create').toFixed(2)} s | ${wall('skopeo', 'create').toFixed(2)} s | ${createRatio.toFixed(2)}x |`,
     `| import (file -> registry) | ${wall('airlock', 'import').toFixed(2)} s | ${wall('skopeo', 'import').toFixed(2)} s | ${importRatio.toFixed(2)}x |`,
+    `| warm (file -> containerd; other: ctr images import) | ${wall('airlock', 'warm').toFixed(2)} s | ${wall('ctr', 'warm').toFixed(2)} s (ctr) | ${(wall('airlock', 'warm') / wall('ctr', 'warm')).toFixed(2)}x |`,
     `| peak RSS | ${(rss('airlock') / MB).toFixed(0)} MB | ${(rss('skopeo') / MB).toFixed(0)} MB | |`,
     `| bytes carried | ${(bundleSize / MB).toFixed(1)} MB (one bundle) | ${(median(sizes.skopeoArchives) / MB).toFixed(1)} MB (${ds.images.length} archives) | |`,
     '',
