@@ -13,6 +13,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logTail } from './registry.js';
+import { killOnExit } from './children.js';
 
 /** A running containerd owned by the test. */
 export interface TestContainerd {
@@ -42,16 +43,6 @@ const DISABLED_PLUGINS = [
 /** Unix socket paths are limited to 107 bytes. */
 const MAX_SOCKET_PATH = 100;
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-  });
-}
 
 /** True when something accepts connections on the unix socket `path`. */
 export function socketAnswers(path: string): Promise<boolean> {
@@ -131,8 +122,7 @@ export async function startContainerd(opts: { contentSharing?: 'isolated' | 'sha
   } finally {
     closeSync(log);
   }
-  installExitHook();
-  live.add(child);
+  killOnExit(child);
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -145,7 +135,6 @@ export async function startContainerd(opts: { contentSharing?: 'isolated' | 'sha
       await exited;
       clearTimeout(timer);
     }
-    live.delete(child);
     for (const m of await mountsUnder(dir)) {
       await new Promise<void>((resolve) => execFile('umount', ['-l', m], () => resolve()));
     }

@@ -8,6 +8,7 @@ import { hashSync } from 'bcryptjs';
 import { Agent, fetch } from 'undici';
 import { makeCa, makeServerCert } from './openssl.js';
 import { startTokenServer, type Authorizer, type TokenServer } from './token-server.js';
+import { killOnExit } from './children.js';
 
 export type RegistryAuth = 'none' | 'basic' | 'token';
 
@@ -50,17 +51,6 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-// A crashed or interrupted test run must not leave registries behind.
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-  });
-}
 
 /** A currently free loopback TCP port (another process may still take it: callers retry). */
 export async function freePort(): Promise<number> {
@@ -201,7 +191,6 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
     }
 
     const caPem = caFile ? await readFile(caFile, 'utf8') : undefined;
-    installExitHook();
 
     // The port can be taken between probing and binding (parallel workers): retry.
     for (let attempt = 1; ; attempt++) {
@@ -237,8 +226,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
         env: cleanEnv(),
       });
       await log.close();
-      live.add(child);
-      child.once('exit', () => live.delete(child));
+      killOnExit(child);
       const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
       try {
         await Promise.race([waitReady(url, child, caPem, logFile), spawnError]);

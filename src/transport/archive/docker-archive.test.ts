@@ -13,7 +13,7 @@ import { createTransportContext } from '../context.js';
 import { parseLocation } from '../location.js';
 import { DockerArchive, DockerArchiveReader } from './docker-archive-reader.js';
 import { dockerArchiveTransport } from './docker-archive-transport.js';
-import { fileHeader } from './docker-archive-tar-writer.js';
+import { fileHeader } from './tar-blocks.js';
 import { DockerArchiveWriter } from './docker-archive-writer.js';
 import { indexTar } from './tar-index.js';
 import { resolveEntry } from './tar-links.js';
