@@ -1,5 +1,8 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { ensureAssumed, heldFromTarget } from '../bundle/assumed.js';
+import { foreignPairs } from '../bundle/foreign.js';
+import { indexTar } from '../transport/archive/tar-index.js';
+import { credentialHost } from '../transport/open.js';
 import { openBundle } from '../bundle/open.js';
 import { mirrorRegistryOptions, planMirrorInput, type MirrorInput } from '../mirror/input.js';
 import { parseNamespace } from '../transport/location.js';
@@ -19,9 +22,16 @@ export interface BundleImportFlags extends CopyFlags {
 
 /** `airlock bundle import BUNDLE --to DEST`: the bundle's lock mirrored from the bundle, read in place. */
 export async function run(file: string, flags: BundleImportFlags): Promise<void> {
-  const bundle = await openBundle(file);
-  if (!bundle.lock) {
-    throw new AirlockError(ErrorCodes.USAGE, `${file} carries no lock (another tool wrote it): copy its images with airlock copy oci-archive:${file}:NAME DEST`, { file });
+  const bundle = await openBundle(file).catch(async (err: unknown) => {
+    // Not an OCI layout: what docker save and skopeo's docker-archive write.
+    // (skopeo's docker-archive holds links, which a bundle may not: ARCHIVE_INVALID as a bundle.)
+    const notBundle = err instanceof AirlockError && (err.code === ErrorCodes.LAYOUT_INVALID || err.code === ErrorCodes.ARCHIVE_INVALID);
+    if (notBundle && (await isDockerArchive(file))) return undefined;
+    throw err;
+  });
+  if (!bundle?.lock) {
+    await importForeign(bundle ? 'oci-archive' : 'docker-archive', file, flags);
+    return;
   }
   // A split bundle with a volume absent: import what the other volumes hold, name the one to bring.
   const absent = bundle.volumes ? await bundle.volumes.problems() : [];
@@ -48,6 +58,35 @@ export async function run(file: string, flags: BundleImportFlags): Promise<void>
     pairs,
     ctx,
     options: { ...engineOptions(flags), jobs: positiveInt('--jobs', flags.jobs, 4) || 1, keepGoing: Boolean(flags.keepGoing) || absent.length > 0 },
+    ...(flags.json ? { json: true } : {}),
+    ...(flags.report ? { reportFile: flags.report } : {}),
+  });
+}
+
+/** True when `file` is a tar with a docker-archive manifest.json. */
+async function isDockerArchive(file: string): Promise<boolean> {
+  return indexTar(file, { symlinks: 'record' }).then(
+    (t) => t.entries.has('manifest.json'),
+    () => false,
+  );
+}
+
+/** An archive another tool wrote: its images under the names they carry. */
+async function importForeign(scheme: 'oci-archive' | 'docker-archive', file: string, flags: BundleImportFlags): Promise<void> {
+  const to = parseNamespace(flags.to);
+  const ctx = contextOf(flags, registryOptions(flags, flags.destCreds && credentialHost(to) ? [[credentialHost(to)!, flags.destCreds]] : []));
+  let pairs;
+  try {
+    pairs = await foreignPairs(scheme, file, to, ctx, flags.only);
+  } catch (err) {
+    await ctx.close();
+    throw err;
+  }
+  process.stderr.write(`${file} carries no airlock lock (another tool wrote it): importing its ${pairs.length} named image(s) under their names\n`);
+  process.exitCode = await runWithOutput({
+    pairs,
+    ctx,
+    options: { ...engineOptions(flags), jobs: positiveInt('--jobs', flags.jobs, 4) || 1, keepGoing: Boolean(flags.keepGoing) },
     ...(flags.json ? { json: true } : {}),
     ...(flags.report ? { reportFile: flags.report } : {}),
   });

@@ -141,16 +141,32 @@ describe('airlock bundle', () => {
     expect(v.stdout).toContain(`missing   ${single.layers[1]!.desc.digest}  needed by ${ref('team/single:1')}`);
   });
 
-  it('refuses an image set (resolve it first) and a bundle without a lock for import', async () => {
+  it('refuses an image set (resolve it first); imports what skopeo and docker save write under the names they carry', async () => {
     const set = join(sb.dir, 'images.yaml');
     const r = await sb.run(['bundle', 'create', set, '-o', join(work, 'set.tar'), '--from', 'store:']);
     expect(r.code, show(r)).toBe(2);
     expect(r.stderr).toContain('resolve it first');
+    // skopeo's oci-archive, named repo:tag: imported under that name, digests kept.
     const skopeoArchive = join(work, 'skopeo.tar');
-    await skopeoCopy(dockerRef(A, 'team/single:1'), `oci-archive:${skopeoArchive}:x`, { src: sideFor(A) });
+    await skopeoCopy(dockerRef(A, 'team/multi:t'), `oci-archive:${skopeoArchive}:team/multi:t`, { src: sideFor(A), all: true });
     const imp = await sb.run(['bundle', 'import', skopeoArchive, '--to', `${B.host}/nolock`]);
-    expect(imp.code, show(imp)).toBe(2);
-    expect(imp.stderr).toContain('carries no lock');
+    expect(imp.code, show(imp)).toBe(0);
+    expect(imp.stderr).toContain('carries no airlock lock');
+    // skopeo writes OCI manifests into an oci-archive: the index's digest is skopeo's, its platforms intact.
+    await validateRegistryImage({ url: B.url, repository: 'nolock/team/multi', reference: 't', checkDiffIds: true });
+    // skopeo's docker-archive (docker save's format): the image by its RepoTag.
+    const dockerArchive = join(work, 'docker.tar');
+    await skopeoCopy(dockerRef(A, 'team/single:1'), `docker-archive:${dockerArchive}:team/single:1`, { src: sideFor(A) });
+    const dimp = await sb.run(['bundle', 'import', dockerArchive, '--to', `${B.host}/fromdocker`]);
+    expect(dimp.code, show(dimp)).toBe(0);
+    const got = await validateRegistryImage({ url: B.url, repository: 'fromdocker/team/single', reference: '1', checkDiffIds: true });
+    expect(got.blobs.some((d) => d.digest === single.configDesc.digest)).toBe(true);
+    // A name with no repository has no place under the destination.
+    const bare = join(work, 'bare.tar');
+    await skopeoCopy(dockerRef(A, 'team/single:1'), `oci-archive:${bare}:x`, { src: sideFor(A) });
+    const b = await sb.run(['bundle', 'import', bare, '--to', `${B.host}/bare`]);
+    expect(b.code, show(b)).toBe(2);
+    expect(b.stderr).toContain('airlock copy oci-archive:');
   });
 
   describe('split into volumes', () => {
