@@ -3,6 +3,7 @@ import { clip, ErrorCodes, toAirlockError } from '../errors.js';
 import { interruptExitCode } from './interrupt.js';
 import { bundleCommand } from './bundle-command.js';
 import { inventoryCommand } from './inventory-command.js';
+import { serveCommand } from './serve-command.js';
 import { backupCommand, restoreCommand } from './backup-command.js';
 import { copyCommand } from './copy-command.js';
 import { diffCommand } from './diff-command.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   program.addCommand(storeCommand().exitOverride());
   program.addCommand(bundleCommand().exitOverride());
   program.addCommand(inventoryCommand().exitOverride());
+  program.addCommand(serveCommand().exitOverride());
   program.addCommand(backupCommand().exitOverride());
   program.addCommand(restoreCommand().exitOverride());
   program.addCommand(warmCommand().exitOverride());

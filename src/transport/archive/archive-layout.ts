@@ -105,6 +105,12 @@ export class ArchiveLayout implements LayoutContent {
     return this.source.stream(e.offset, e.offset + e.size);
   }
 
+  async readBlobRange(digest: Digest, start: number, end: number): Promise<Readable> {
+    const e = this.entryOf(digest);
+    if (!e) throw layoutInvalid(`blob ${digest} is missing from ${this.dir}`, { digest, file: this.dir });
+    return this.source.stream(e.offset + start, e.offset + Math.min(end + 1, e.size));
+  }
+
   async readBytes(digest: Digest, size?: number): Promise<Buffer> {
     const e = this.entryOf(digest);
     if (!e) throw layoutInvalid(`blob ${digest} is missing from ${this.dir}`, { digest, file: this.dir });

@@ -122,12 +122,12 @@ export class BlobStore {
     await fs.utimes(this.blobPath(digest), now, now).catch(() => undefined);
   }
 
-  /** A stream of the stored blob (unverified; the reader hashes). LAYOUT_INVALID when missing. */
-  async readBlob(digest: Digest): Promise<Readable> {
+  /** A stream of the stored blob, or of bytes `range.start`..`range.end` (inclusive) of it (unverified; the reader hashes). LAYOUT_INVALID when missing. */
+  async readBlob(digest: Digest, range?: { start: number; end: number }): Promise<Readable> {
     const file = this.blobPath(digest);
     try {
       const handle = await fs.open(file, 'r');
-      return handle.createReadStream({ highWaterMark: BLOB_READ_CHUNK });
+      return handle.createReadStream({ highWaterMark: BLOB_READ_CHUNK, ...(range ?? {}) });
     } catch (err) {
       if (isErrno(err, 'ENOENT')) throw layoutInvalid(`blob ${digest} is missing from ${this.dir}`, { digest, path: file }, err);
       throw storeIo(err, 'cannot read', file);

@@ -15,6 +15,8 @@ export interface LayoutContent {
   hasBlob(digest: Digest): Promise<number | null>;
   /** A stream of a blob (unverified; the reader hashes). LAYOUT_INVALID when missing. */
   readBlob(digest: Digest): Promise<Readable>;
+  /** Bytes `start` to `end` (inclusive) of a blob, for Range requests. LAYOUT_INVALID when missing. */
+  readBlobRange(digest: Digest, start: number, end: number): Promise<Readable>;
   /** A blob's bytes, verified against `digest` (and `size` when given). */
   readBytes(digest: Digest, size?: number): Promise<Buffer>;
   /** index.json as parsed. */

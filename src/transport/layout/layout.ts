@@ -139,6 +139,11 @@ export class OciLayout {
     return this.blobs.readBlob(digest);
   }
 
+  /** Bytes `start`..`end` (inclusive) of the stored blob. LAYOUT_INVALID when missing. */
+  readBlobRange(digest: Digest, start: number, end: number): Promise<Readable> {
+    return this.blobs.readBlob(digest, { start, end });
+  }
+
   /** The stored blob's bytes, verified. LAYOUT_INVALID when missing. */
   readBytes(digest: Digest, size?: number): Promise<Buffer> {
     return this.blobs.readBytes(digest, size);

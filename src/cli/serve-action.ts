@@ -1,0 +1,48 @@
+import type { AddressInfo } from 'node:net';
+import { AirlockError, ErrorCodes } from '../errors.js';
+import { createRegistryServer } from '../serve/registry-server.js';
+import { ArchiveLayout } from '../transport/archive/archive-layout.js';
+import type { LayoutContent } from '../transport/layout/content.js';
+import { interruptSignal } from './interrupt.js';
+import { openStore } from './store-open.js';
+
+/** Flags of `airlock serve`. */
+export interface ServeFlags {
+  store?: string;
+  bundle?: string;
+  listen: string;
+  accessLog?: boolean;
+}
+
+/** `ADDR:PORT` (`[::1]:5000` for IPv6) -> host and port; USAGE when malformed. */
+function listenAddress(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new AirlockError(ErrorCodes.USAGE, `--listen takes ADDR:PORT (127.0.0.1:5000, [::1]:5000), got "${text}"`);
+  return { host: m[1] ?? m[2]!, port };
+}
+
+/** `airlock serve`: serves until interrupted. */
+export async function run(flags: ServeFlags): Promise<void> {
+  if (flags.store && flags.bundle) throw new AirlockError(ErrorCodes.USAGE, 'give --store or --bundle, not both');
+  const { host, port } = listenAddress(flags.listen);
+  const layout: LayoutContent = flags.bundle ? await ArchiveLayout.open(flags.bundle) : await openStore(flags.store);
+  const server = createRegistryServer({
+    layout,
+    ...(flags.accessLog ? { onRequest: (e) => void process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`) } : {}),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new AirlockError(ErrorCodes.USAGE, `cannot listen on ${flags.listen}: ${err.code === 'EADDRINUSE' ? 'the address is in use' : err.message}`)),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`;
+  process.stderr.write(`serving ${flags.bundle ? `bundle ${flags.bundle}` : `store ${layout.dir}`} (read-only) on http://${shown}\n`);
+  const signal = interruptSignal();
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  server.close();
+  server.closeIdleConnections();
+  process.stderr.write('stopped\n');
+}

@@ -1,0 +1,26 @@
+import { Command } from 'commander';
+import { lazyAction } from './lazy.js';
+
+/** `airlock serve`: the store, or a bundle, as a registry. */
+export function serveCommand(): Command {
+  const cmd = new Command('serve')
+    .description(
+      'Serve the store (or a bundle, read in place) as an OCI registry, pull only for now: manifests by tag and digest, blobs with Range, tag lists and the catalog. Repositories are the store\'s full references (registry.example.org/openstack/nova-api); a containerd mirror request\'s ns= parameter is put in front of the path, so nodes pointed at it find images by their upstream names.',
+    )
+    .option('--store <dir>', 'the store to serve (default $AIRLOCK_STORE or ~/.cache/airlock/store)')
+    .option('--bundle <file>', 'serve a bundle (or a split bundle\'s .bundle.json) in place instead')
+    .option('--listen <addr:port>', 'where to listen', '127.0.0.1:5000')
+    .option('--access-log', 'print one JSON line per request on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  airlock serve --listen 0.0.0.0:5000
+  airlock serve --bundle /media/usb/images.tar --listen 0.0.0.0:5000
+  skopeo inspect --tls-verify=false docker://HOST:5000/registry.example.org/openstack/nova-api:2024.1
+
+Stops on Ctrl-C or SIGTERM (requests in flight are cut after a second).`,
+    )
+    .action(lazyAction(() => import('./serve-action.js')));
+  return cmd;
+}

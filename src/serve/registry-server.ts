@@ -1,0 +1,199 @@
+/**
+ * A read-only OCI Distribution v1.1 registry over an image layout read in place: the store
+ * (its full references are the repository names: `registry.example.org/openstack/nova-api`),
+ * or a bundle. Pull only for now: manifests by tag and digest, blobs with Range, tag lists and
+ * the catalog with `n`/`last` pagination, HEAD everywhere; writes answer 405 UNSUPPORTED.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { Descriptor } from '../oci/descriptor.js';
+import { isDigest, type Digest } from '../oci/digest.js';
+import type { LayoutContent } from '../transport/layout/content.js';
+import { joinName } from '../transport/layout/names.js';
+import { sendError } from './errors.js';
+import { routeOf, TAG_PATTERN, validName } from './routes.js';
+
+/** What the server serves and how. */
+export interface RegistryServerOptions {
+  /** The layout read (the store, a bundle). */
+  layout: LayoutContent;
+  /** Called once per request when it is answered (an access log). */
+  onRequest?: (entry: { method: string; path: string; status: number; bytes: number; ms: number }) => void;
+}
+
+const API_VERSION = { 'docker-distribution-api-version': 'registry/2.0' };
+
+/** `n` and `last` of a paginated list: the page after `last`, at most `n` long, and whether more follow. */
+function page(all: string[], url: URL): { items: string[]; more: boolean; n?: number } | 'invalid' {
+  const nText = url.searchParams.get('n');
+  const last = url.searchParams.get('last');
+  const n = nText === null ? undefined : Number(nText);
+  if (n !== undefined && (!Number.isInteger(n) || n < 0)) return 'invalid';
+  const after = last === null ? all : all.filter((x) => x > last);
+  const items = n === undefined ? after : after.slice(0, n);
+  return { items, more: items.length < after.length, ...(n !== undefined ? { n } : {}) };
+}
+
+/** Sends a JSON list page, with the spec's `Link` header when more follow. */
+function sendPage(res: ServerResponse, head: boolean, url: URL, body: object, p: { items: string[]; more: boolean; n?: number }): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | number> = { ...API_VERSION, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
+  if (p.more && p.n !== undefined) {
+    const next = new URL(url.pathname, 'http://x');
+    next.searchParams.set('n', String(p.n));
+    next.searchParams.set('last', p.items.at(-1)!);
+    headers.link = `<${next.pathname}${next.search}>; rel="next"`;
+  }
+  res.writeHead(200, headers);
+  res.end(head ? undefined : text);
+}
+
+/** The manifest `reference` (a tag or a digest) names in repository `name`, or null. */
+async function findManifest(layout: LayoutContent, name: string, reference: string): Promise<Descriptor | null> {
+  if (isDigest(reference)) {
+    // By digest: the image must be one the repository names, or a child of one.
+    const d = await layout.refs.byDigest(reference);
+    if (d) return d;
+    // A child manifest (an index's platform image) is in no index entry: a stored blob that is a manifest.
+    const size = await layout.hasBlob(reference);
+    if (size === null || size > MAX_MANIFEST_BYTES) return null;
+    const bytes = await layout.readBytes(reference, size);
+    return isManifestJson(bytes) ? { mediaType: '', digest: reference, size } : null;
+  }
+  const ref = joinName({ repository: name, tag: reference });
+  return ref === undefined ? null : layout.findRef(ref);
+}
+
+/** Largest manifest served (the spec lets registries refuse larger ones at 4 MiB). */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** True for bytes that are an image manifest or index (JSON with schemaVersion 2), not a layer or config. */
+function isManifestJson(bytes: Buffer): boolean {
+  try {
+    const m = JSON.parse(bytes.toString('utf8')) as { schemaVersion?: unknown; layers?: unknown; manifests?: unknown };
+    return m.schemaVersion === 2 && (Array.isArray(m.layers) || Array.isArray(m.manifests));
+  } catch {
+    return false;
+  }
+}
+
+/** The manifest's media type: its own `mediaType`, else its index entry's. */
+function mediaTypeOf(bytes: Buffer, fallback: string): string {
+  try {
+    const m = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown };
+    if (typeof m.mediaType === 'string') return m.mediaType;
+  } catch {
+    // Served as stored; the type falls back to the index entry's.
+  }
+  return fallback || 'application/vnd.oci.image.manifest.v1+json';
+}
+
+/** A parsed `Range: bytes=a-b` for a blob of `size` bytes: the inclusive range, 'unsatisfiable', or undefined (whole blob). */
+function rangeOf(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  return start > end || start >= size ? 'unsatisfiable' : { start, end };
+}
+
+async function handle(opts: RegistryServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method ?? 'GET';
+  const head = method === 'HEAD';
+  // URL parsing would fold `..` away: a name trying to climb is refused as it was sent.
+  const rawPath = (req.url ?? '/').split('?')[0]!;
+  if (/(^|\/)(\.|%2e){2}(\/|$)/i.test(rawPath)) return sendError(res, head, 400, 'NAME_INVALID', 'a repository name may not contain ..');
+  const url = new URL(req.url ?? '/', 'http://x');
+  const route = routeOf(url.pathname, url.searchParams.get('ns'));
+  const { layout } = opts;
+  if (method !== 'GET' && method !== 'HEAD') {
+    if (route.kind === 'unknown') return sendError(res, false, 404, 'NAME_UNKNOWN', 'no such endpoint');
+    res.setHeader('allow', 'GET, HEAD');
+    return sendError(res, false, 405, 'UNSUPPORTED', `${method} is not served: this registry is read-only`);
+  }
+  if (route.kind === 'unknown') return sendError(res, head, 404, 'NAME_UNKNOWN', 'no such endpoint');
+  if (route.kind === 'base') {
+    res.writeHead(200, { ...API_VERSION, 'content-type': 'application/json', 'content-length': 2 });
+    return void res.end(head ? undefined : '{}');
+  }
+  if (route.kind === 'catalog') {
+    const p = page((await layout.refs.repositories()).filter((r) => r !== '').sort(), url);
+    if (p === 'invalid') return sendError(res, head, 400, 'PAGINATION_NUMBER_INVALID', 'n must be a whole number');
+    return sendPage(res, head, url, { repositories: p.items }, p);
+  }
+  if (route.kind === 'upload') {
+    res.setHeader('allow', 'GET, HEAD');
+    return sendError(res, head, 405, 'UNSUPPORTED', 'uploads are not served: this registry is read-only');
+  }
+  const name = route.name;
+  if (!validName(name)) return sendError(res, head, 400, 'NAME_INVALID', `invalid repository name: ${JSON.stringify(name.slice(0, 300))}`);
+  const tags = (await layout.refs.tags(name)).sort();
+  if (route.kind === 'tags') {
+    if (tags.length === 0 && !(await layout.refs.repositories()).includes(name)) return sendError(res, head, 404, 'NAME_UNKNOWN', `repository ${name} is not known`);
+    const p = page(tags, url);
+    if (p === 'invalid') return sendError(res, head, 400, 'PAGINATION_NUMBER_INVALID', 'n must be a whole number');
+    return sendPage(res, head, url, { name, tags: p.items }, p);
+  }
+  if (route.kind === 'manifest') {
+    const ref = route.reference;
+    if (!isDigest(ref) && !TAG_PATTERN.test(ref)) return sendError(res, head, 400, 'MANIFEST_INVALID', `invalid reference: ${JSON.stringify(ref.slice(0, 200))}`);
+    const desc = await findManifest(layout, name, ref);
+    if (!desc) return sendError(res, head, 404, 'MANIFEST_UNKNOWN', `manifest unknown: ${name}:${ref}`);
+    const bytes = await layout.readBytes(desc.digest as Digest, desc.size);
+    res.writeHead(200, {
+      ...API_VERSION,
+      'content-type': mediaTypeOf(bytes, desc.mediaType),
+      'content-length': bytes.length,
+      'docker-content-digest': desc.digest,
+      etag: `"${desc.digest}"`,
+    });
+    return void res.end(head ? undefined : bytes);
+  }
+  // Blobs: by digest, from the layout's one blob store.
+  if (!isDigest(route.digest)) return sendError(res, head, 400, 'DIGEST_INVALID', `invalid digest: ${JSON.stringify(route.digest.slice(0, 200))}`);
+  const digest = route.digest as Digest;
+  const size = await layout.hasBlob(digest);
+  if (size === null) return sendError(res, head, 404, 'BLOB_UNKNOWN', `blob unknown: ${digest}`);
+  const range = rangeOf(req.headers.range, size);
+  if (range === 'unsatisfiable') {
+    res.writeHead(416, { 'content-range': `bytes */${size}` });
+    return void res.end();
+  }
+  const headers = { ...API_VERSION, 'content-type': 'application/octet-stream', 'docker-content-digest': digest, 'accept-ranges': 'bytes', etag: `"${digest}"` };
+  if (range) {
+    res.writeHead(206, { ...headers, 'content-length': range.end - range.start + 1, 'content-range': `bytes ${range.start}-${range.end}/${size}` });
+    if (head) return void res.end();
+    return pipeline(await layout.readBlobRange(digest, range.start, range.end), res);
+  }
+  res.writeHead(200, { ...headers, 'content-length': size });
+  if (head) return void res.end();
+  return pipeline(await layout.readBlob(digest), res);
+}
+
+/** An HTTP server answering the distribution API from `opts.layout`; call `listen` on it. */
+export function createRegistryServer(opts: RegistryServerOptions): Server {
+  return createServer((req, res) => {
+    const started = Date.now();
+    res.once('finish', () => {
+      // Every answer declares its length; HEAD sends none of it.
+      const bytes = req.method === 'HEAD' ? 0 : Number(res.getHeader('content-length') ?? 0);
+      opts.onRequest?.({ method: req.method ?? '', path: req.url ?? '', status: res.statusCode, bytes, ms: Date.now() - started });
+    });
+    handle(opts, req, res).catch((err: unknown) => {
+      if (res.headersSent) res.destroy(err as Error);
+      else {
+        const body = JSON.stringify({ errors: [{ code: 'UNKNOWN', message: (err as Error).message }] });
+        res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      }
+    });
+  });
+}

@@ -1,0 +1,160 @@
+/**
+ * `airlock serve` (read-only, pull) with real clients: skopeo copies a multi-arch image out
+ * of it into a real Distribution registry with every digest kept, airlock's own client copies
+ * out of it, a containerd-style mirror request (ns=) finds an image by its upstream name, and
+ * a bundle is served in place. Errors come in the spec's JSON with its codes and statuses.
+ */
+import { type ChildProcess } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { sideFor, skopeoCopy } from '../helpers/skopeo.js';
+import { validateRegistryImage } from '../helpers/validate.js';
+import { makeCliSandbox, PROJECT_ROOT, show, type CliResult, type CliSandbox } from './cli.js';
+
+let sb: CliSandbox;
+let B: TestRegistry;
+const digests = new Map<string, string>();
+const servers: { child?: ChildProcess; done: Promise<CliResult> }[] = [];
+
+/** Starts `airlock serve ...args` on a free port; resolves once it answers. */
+async function serve(args: string[]): Promise<{ base: string; host: string; server: (typeof servers)[number] }> {
+  const port = await freePort();
+  const server: (typeof servers)[number] = { done: Promise.resolve({ code: 0, stdout: '', stderr: '' }) };
+  server.done = sb.run(['serve', '--listen', `127.0.0.1:${port}`, ...args], { onSpawn: (c) => (server.child = c), timeoutMs: 120_000 });
+  servers.push(server);
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const ok = await fetch(`${base}/v2/`).then((r) => r.status === 200, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`serve did not answer: ${show(await Promise.race([server.done, new Promise<CliResult>((r) => setTimeout(() => r({ code: -1, stdout: '', stderr: 'still running' }), 100))]))}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { base, host: `127.0.0.1:${port}`, server };
+}
+
+const ACCEPT = 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json';
+
+let base: string;
+let host: string;
+
+beforeAll(async () => {
+  [sb, B] = await Promise.all([makeCliSandbox(), startRegistry()]);
+  const r = await sb.run(['mirror', 'samples/images.txt', '--from', 'oci:samples/layout', '--to', 'store:'], { cwd: PROJECT_ROOT });
+  expect(r.code, show(r)).toBe(0);
+  const index = JSON.parse(await readFile(join(PROJECT_ROOT, 'samples/layout/index.json'), 'utf8')) as { manifests: { digest: string; annotations: Record<string, string> }[] };
+  for (const m of index.manifests) digests.set(m.annotations['org.opencontainers.image.ref.name']!, m.digest);
+  ({ base, host } = await serve([]));
+});
+
+afterAll(async () => {
+  for (const s of servers) if (s.child && s.child.exitCode === null) s.child.kill('SIGKILL');
+  await Promise.all([B?.stop(), sb?.remove()]);
+});
+
+describe('airlock serve', () => {
+  it('is pulled by skopeo: a multi-arch image copied whole into a real registry, every digest kept', async () => {
+    const name = 'registry.example.org/openstack/keystone-api:2024.1';
+    await skopeoCopy(`docker://${host}/${name}`, `docker://${B.host}/copied/keystone-api:2024.1`, { all: true, src: { tlsVerify: false }, dest: sideFor(B) });
+    await validateRegistryImage({ url: B.url, repository: 'copied/keystone-api', reference: '2024.1', expectDigest: digests.get(name)!, checkDiffIds: true });
+  });
+
+  it("is pulled by airlock's own client, digest for digest", async () => {
+    const name = 'registry.example.org/openstack/nova-api:2024.1';
+    const r = await sb.run(['copy', `docker://${host}/${name}`, `docker://${B.host}/by-airlock/nova-api:2024.1`]);
+    expect(r.code, show(r)).toBe(0);
+    await validateRegistryImage({ url: B.url, repository: 'by-airlock/nova-api', reference: '2024.1', expectDigest: digests.get(name)!, checkDiffIds: true });
+  });
+
+  it('answers manifests by tag and digest with their type and digest, HEAD without a body; a mirror request (ns=) by upstream name', async () => {
+    const d = digests.get('registry.example.org/ceph/ceph:v18')!;
+    const byTag = await fetch(`${base}/v2/registry.example.org/ceph/ceph/manifests/v18`, { headers: { accept: ACCEPT } });
+    expect(byTag.status).toBe(200);
+    expect(byTag.headers.get('docker-content-digest')).toBe(d);
+    expect(byTag.headers.get('content-type')).toBe('application/vnd.oci.image.manifest.v1+json');
+    const bytes = Buffer.from(await byTag.arrayBuffer());
+    expect(`sha256:${(await import('node:crypto')).createHash('sha256').update(bytes).digest('hex')}`).toBe(d);
+    const byDigest = await fetch(`${base}/v2/registry.example.org/ceph/ceph/manifests/${d}`, { method: 'HEAD' });
+    expect(byDigest.status).toBe(200);
+    expect(byDigest.headers.get('content-length')).toBe(String(bytes.length));
+    expect((await byDigest.arrayBuffer()).byteLength).toBe(0);
+    // containerd's mirror request: the path without the registry, the registry in ns=.
+    const mirrored = await fetch(`${base}/v2/ceph/ceph/manifests/v18?ns=registry.example.org`, { headers: { accept: ACCEPT } });
+    expect(mirrored.status).toBe(200);
+    expect(mirrored.headers.get('docker-content-digest')).toBe(d);
+  });
+
+  it('serves blobs whole and by Range; lists tags and the catalog with n/last pagination', async () => {
+    const manifest = (await (await fetch(`${base}/v2/registry.example.org/ceph/ceph/manifests/v18`, { headers: { accept: ACCEPT } })).json()) as { layers: { digest: string; size: number }[] };
+    const layer = manifest.layers[0]!;
+    const whole = Buffer.from(await (await fetch(`${base}/v2/registry.example.org/ceph/ceph/blobs/${layer.digest}`)).arrayBuffer());
+    expect(whole.length).toBe(layer.size);
+    const part = await fetch(`${base}/v2/registry.example.org/ceph/ceph/blobs/${layer.digest}`, { headers: { range: 'bytes=10-19' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 10-19/${layer.size}`);
+    expect(Buffer.from(await part.arrayBuffer()).equals(whole.subarray(10, 20))).toBe(true);
+    expect((await fetch(`${base}/v2/registry.example.org/ceph/ceph/blobs/${layer.digest}`, { headers: { range: `bytes=${layer.size}-` } })).status).toBe(416);
+    const tags = (await (await fetch(`${base}/v2/registry.example.org/ceph/ceph/tags/list`)).json()) as { name: string; tags: string[] };
+    expect(tags).toEqual({ name: 'registry.example.org/ceph/ceph', tags: ['v18'] });
+    const page1 = await fetch(`${base}/v2/_catalog?n=2`);
+    expect(((await page1.json()) as { repositories: string[] }).repositories).toEqual(['registry.example.org/ceph/ceph', 'registry.example.org/openstack/glance-api']);
+    const next = /<([^>]+)>; rel="next"/.exec(page1.headers.get('link') ?? '')?.[1];
+    expect(next).toBeDefined();
+    const page2 = (await (await fetch(`${base}${next}`)).json()) as { repositories: string[] };
+    expect(page2.repositories).toEqual(['registry.example.org/openstack/keystone-api', 'registry.example.org/openstack/nova-api']);
+  });
+
+  it("answers what it cannot with the spec's error codes and statuses", async () => {
+    const expectError = async (path: string, init: RequestInit, status: number, code: string) => {
+      const r = await fetch(`${base}${path}`, init);
+      expect(r.status, path).toBe(status);
+      expect(((await r.json()) as { errors: { code: string }[] }).errors[0]!.code, path).toBe(code);
+    };
+    await expectError('/v2/registry.example.org/ceph/ceph/manifests/nope', {}, 404, 'MANIFEST_UNKNOWN');
+    await expectError(`/v2/registry.example.org/ceph/ceph/blobs/sha256:${'0'.repeat(64)}`, {}, 404, 'BLOB_UNKNOWN');
+    await expectError('/v2/registry.example.org/ceph/ceph/blobs/sha256:xyz', {}, 400, 'DIGEST_INVALID');
+    await expectError('/v2/Registry/UPPER/tags/list', {}, 400, 'NAME_INVALID');
+    // Sent as it is (fetch would fold the .. away first).
+    for (const climb of ['/v2/a/../b/tags/list', '/v2/a/%2e%2e/b/manifests/x']) {
+      const raw = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port: Number(host.split(':')[1]), path: climb }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(raw.status, climb).toBe(400);
+      expect((JSON.parse(raw.body) as { errors: { code: string }[] }).errors[0]!.code).toBe('NAME_INVALID');
+    }
+    await expectError(`/v2/${'a'.repeat(300)}/tags/list`, {}, 400, 'NAME_INVALID');
+    await expectError('/v2/nothing/here/tags/list', {}, 404, 'NAME_UNKNOWN');
+    // A layer's digest is not a manifest.
+    const manifest = (await (await fetch(`${base}/v2/registry.example.org/ceph/ceph/manifests/v18`, { headers: { accept: ACCEPT } })).json()) as { layers: { digest: string }[] };
+    await expectError(`/v2/registry.example.org/ceph/ceph/manifests/${manifest.layers[0]!.digest}`, {}, 404, 'MANIFEST_UNKNOWN');
+    // Read-only: writes are refused, nothing stored.
+    await expectError('/v2/registry.example.org/ceph/ceph/manifests/new', { method: 'PUT', body: '{}' }, 405, 'UNSUPPORTED');
+    await expectError('/v2/registry.example.org/ceph/ceph/blobs/uploads/', { method: 'POST' }, 405, 'UNSUPPORTED');
+    expect((await fetch(`${base}/v2/registry.example.org/ceph/ceph/manifests/new`)).status).toBe(404);
+  });
+
+  it('serves a bundle in place; stops within a second of SIGTERM', async () => {
+    const bundle = join(sb.dir, 'samples.tar');
+    const b = await sb.run(['bundle', 'create', 'samples/images.txt', '--from', 'store:', '-o', bundle], { cwd: PROJECT_ROOT });
+    expect(b.code, show(b)).toBe(0);
+    const s = await serve(['--bundle', bundle]);
+    const name = 'registry.example.org/openstack/glance-api:2024.1';
+    await skopeoCopy(`docker://${s.host}/${name}`, `docker://${B.host}/from-bundle/glance-api:2024.1`, { src: { tlsVerify: false }, dest: sideFor(B) });
+    await validateRegistryImage({ url: B.url, repository: 'from-bundle/glance-api', reference: '2024.1', expectDigest: digests.get(name)!, checkDiffIds: true });
+    const started = Date.now();
+    s.server.child!.kill('SIGTERM');
+    const r = await s.server.done;
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(r.stderr).toContain('serving bundle');
+    await rm(bundle, { force: true });
+  });
+});
