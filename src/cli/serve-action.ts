@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { createRegistryServer } from '../serve/registry-server.js';
+import { Uploads } from '../serve/uploads.js';
 import { ArchiveLayout } from '../transport/archive/archive-layout.js';
 import type { LayoutContent } from '../transport/layout/content.js';
 import { interruptSignal } from './interrupt.js';
@@ -12,6 +13,7 @@ export interface ServeFlags {
   bundle?: string;
   listen: string;
   accessLog?: boolean;
+  readOnly?: boolean;
 }
 
 /** `ADDR:PORT` (`[::1]:5000` for IPv6) -> host and port; USAGE when malformed. */
@@ -26,9 +28,13 @@ function listenAddress(text: string): { host: string; port: number } {
 export async function run(flags: ServeFlags): Promise<void> {
   if (flags.store && flags.bundle) throw new AirlockError(ErrorCodes.USAGE, 'give --store or --bundle, not both');
   const { host, port } = listenAddress(flags.listen);
-  const layout: LayoutContent = flags.bundle ? await ArchiveLayout.open(flags.bundle) : await openStore(flags.store);
+  const store = flags.bundle ? undefined : await openStore(flags.store);
+  const layout: LayoutContent = store ?? (await ArchiveLayout.open(flags.bundle!));
+  // A bundle is read only; the store takes pushes unless --read-only.
+  const writable = store && !flags.readOnly ? store : undefined;
   const server = createRegistryServer({
     layout,
+    ...(writable ? { push: { layout: writable, uploads: new Uploads(writable) } } : {}),
     ...(flags.accessLog ? { onRequest: (e) => void process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`) } : {}),
   });
   await new Promise<void>((resolve, reject) => {
@@ -39,7 +45,7 @@ export async function run(flags: ServeFlags): Promise<void> {
   });
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`;
-  process.stderr.write(`serving ${flags.bundle ? `bundle ${flags.bundle}` : `store ${layout.dir}`} (read-only) on http://${shown}\n`);
+  process.stderr.write(`serving ${flags.bundle ? `bundle ${flags.bundle}` : `store ${layout.dir}`} (${writable ? 'pull and push' : 'read-only'}) on http://${shown}\n`);
   const signal = interruptSignal();
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   server.close();

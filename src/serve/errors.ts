@@ -10,7 +10,11 @@ export type SpecErrorCode =
   | 'NAME_UNKNOWN'
   | 'MANIFEST_INVALID'
   | 'UNSUPPORTED'
-  | 'PAGINATION_NUMBER_INVALID';
+  | 'PAGINATION_NUMBER_INVALID'
+  | 'BLOB_UPLOAD_INVALID'
+  | 'BLOB_UPLOAD_UNKNOWN'
+  | 'MANIFEST_BLOB_UNKNOWN'
+  | 'SIZE_INVALID';
 
 /** Sends `status` with one spec error (no body on HEAD). */
 export function sendError(res: ServerResponse, head: boolean, status: number, code: SpecErrorCode, message: string, detail?: unknown): void {

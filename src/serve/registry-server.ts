@@ -1,8 +1,9 @@
 /**
  * A read-only OCI Distribution v1.1 registry over an image layout read in place: the store
  * (its full references are the repository names: `registry.example.org/openstack/nova-api`),
- * or a bundle. Pull only for now: manifests by tag and digest, blobs with Range, tag lists and
- * the catalog with `n`/`last` pagination, HEAD everywhere; writes answer 405 UNSUPPORTED.
+ * or a bundle. Pull: manifests by tag and digest, blobs with Range, tag lists and the catalog
+ * with `n`/`last` pagination, HEAD everywhere. Push into the store (push.ts) unless read-only;
+ * deletes answer 405 UNSUPPORTED.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
@@ -11,12 +12,15 @@ import { isDigest, type Digest } from '../oci/digest.js';
 import type { LayoutContent } from '../transport/layout/content.js';
 import { joinName } from '../transport/layout/names.js';
 import { sendError } from './errors.js';
+import { handleManifestPut, handleUpload, type PushTarget } from './push.js';
 import { routeOf, TAG_PATTERN, validName } from './routes.js';
 
 /** What the server serves and how. */
 export interface RegistryServerOptions {
   /** The layout read (the store, a bundle). */
   layout: LayoutContent;
+  /** Where pushes go (the same store); absent: read-only, writes answer 405. */
+  push?: PushTarget;
   /** Called once per request when it is answered (an access log). */
   onRequest?: (entry: { method: string; path: string; status: number; bytes: number; ms: number }) => void;
 }
@@ -114,10 +118,20 @@ async function handle(opts: RegistryServerOptions, req: IncomingMessage, res: Se
   const url = new URL(req.url ?? '/', 'http://x');
   const route = routeOf(url.pathname, url.searchParams.get('ns'));
   const { layout } = opts;
+  const writes = route.kind === 'upload' || (route.kind === 'manifest' && method === 'PUT');
+  if (opts.push && writes) {
+    if (!validName(route.name)) {
+      req.resume();
+      return sendError(res, head, 400, 'NAME_INVALID', `invalid repository name: ${JSON.stringify(route.name.slice(0, 300))}`);
+    }
+    if (route.kind === 'upload') return handleUpload(opts.push, req, res, url, route.name, route.id);
+    if (route.kind === 'manifest') return handleManifestPut(opts.push, req, res, route.name, route.reference);
+  }
   if (method !== 'GET' && method !== 'HEAD') {
+    req.resume();
     if (route.kind === 'unknown') return sendError(res, false, 404, 'NAME_UNKNOWN', 'no such endpoint');
     res.setHeader('allow', 'GET, HEAD');
-    return sendError(res, false, 405, 'UNSUPPORTED', `${method} is not served: this registry is read-only`);
+    return sendError(res, false, 405, 'UNSUPPORTED', `${method} is not served here${opts.push ? '' : ': this registry is read-only'}`);
   }
   if (route.kind === 'unknown') return sendError(res, head, 404, 'NAME_UNKNOWN', 'no such endpoint');
   if (route.kind === 'base') {

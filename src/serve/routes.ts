@@ -18,7 +18,7 @@ export type Route =
   | { kind: 'tags'; name: string }
   | { kind: 'manifest'; name: string; reference: string }
   | { kind: 'blob'; name: string; digest: string }
-  | { kind: 'upload'; name: string }
+  | { kind: 'upload'; name: string; id?: string }
   | { kind: 'unknown' };
 
 /**
@@ -34,8 +34,8 @@ export function routeOf(path: string, ns?: string | null): Route {
   if (m) return { kind: 'tags', name: withNs(m[1]!) };
   m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(path);
   if (m) return { kind: 'manifest', name: withNs(m[1]!), reference: decodeURIComponent(m[2]!) };
-  m = /^\/v2\/(.+)\/blobs\/uploads(\/[^/]*)?$/.exec(path);
-  if (m) return { kind: 'upload', name: withNs(m[1]!) };
+  m = /^\/v2\/(.+)\/blobs\/uploads(?:\/([^/]*))?$/.exec(path);
+  if (m) return { kind: 'upload', name: withNs(m[1]!), ...(m[2] ? { id: m[2] } : {}) };
   m = /^\/v2\/(.+)\/blobs\/([^/]+)$/.exec(path);
   if (m) return { kind: 'blob', name: withNs(m[1]!), digest: decodeURIComponent(m[2]!) };
   return { kind: 'unknown' };

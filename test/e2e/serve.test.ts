@@ -5,6 +5,7 @@
  * a bundle is served in place. Errors come in the spec's JSON with its codes and statuses.
  */
 import { type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
@@ -76,7 +77,7 @@ describe('airlock serve', () => {
     expect(byTag.headers.get('docker-content-digest')).toBe(d);
     expect(byTag.headers.get('content-type')).toBe('application/vnd.oci.image.manifest.v1+json');
     const bytes = Buffer.from(await byTag.arrayBuffer());
-    expect(`sha256:${(await import('node:crypto')).createHash('sha256').update(bytes).digest('hex')}`).toBe(d);
+    expect(`sha256:${createHash('sha256').update(bytes).digest('hex')}`).toBe(d);
     const byDigest = await fetch(`${base}/v2/registry.example.org/ceph/ceph/manifests/${d}`, { method: 'HEAD' });
     expect(byDigest.status).toBe(200);
     expect(byDigest.headers.get('content-length')).toBe(String(bytes.length));
@@ -136,10 +137,81 @@ describe('airlock serve', () => {
     // A layer's digest is not a manifest.
     const manifest = (await (await fetch(`${base}/v2/registry.example.org/ceph/ceph/manifests/v18`, { headers: { accept: ACCEPT } })).json()) as { layers: { digest: string }[] };
     await expectError(`/v2/registry.example.org/ceph/ceph/manifests/${manifest.layers[0]!.digest}`, {}, 404, 'MANIFEST_UNKNOWN');
-    // Read-only: writes are refused, nothing stored.
-    await expectError('/v2/registry.example.org/ceph/ceph/manifests/new', { method: 'PUT', body: '{}' }, 405, 'UNSUPPORTED');
-    await expectError('/v2/registry.example.org/ceph/ceph/blobs/uploads/', { method: 'POST' }, 405, 'UNSUPPORTED');
-    expect((await fetch(`${base}/v2/registry.example.org/ceph/ceph/manifests/new`)).status).toBe(404);
+    // Deletes are not served.
+    await expectError(`/v2/registry.example.org/ceph/ceph/manifests/v18`, { method: 'DELETE' }, 405, 'UNSUPPORTED');
+  });
+
+  it('takes pushes from skopeo (multi-arch, --all) and airlock, every digest kept and served back', async () => {
+    await skopeoCopy(`docker://${B.host}/copied/keystone-api:2024.1`, `docker://${host}/pushed/keystone-api:1`, { all: true, src: sideFor(B), dest: { tlsVerify: false } });
+    await validateRegistryImage({ url: base, repository: 'pushed/keystone-api', reference: '1', expectDigest: digests.get('registry.example.org/openstack/keystone-api:2024.1')!, checkDiffIds: true });
+    const r = await sb.run(['copy', `docker://${B.host}/by-airlock/nova-api:2024.1`, `docker://${host}/pushed/nova-api:1`]);
+    expect(r.code, show(r)).toBe(0);
+    await validateRegistryImage({ url: base, repository: 'pushed/nova-api', reference: '1', expectDigest: digests.get('registry.example.org/openstack/nova-api:2024.1')!, checkDiffIds: true });
+  });
+
+  it('takes chunked uploads in order, refuses chunks out of order and bytes that are not their digest, and mounts what it holds', async () => {
+    const data = Buffer.from(Array.from({ length: 300 }, (_, i) => i % 251));
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    const start = async () => {
+      const r = await fetch(`${base}/v2/chunks/blob/blobs/uploads/`, { method: 'POST' });
+      expect(r.status).toBe(202);
+      return r.headers.get('location')!;
+    };
+    let loc = await start();
+    let r = await fetch(`${base}${loc}`, { method: 'PATCH', body: data.subarray(0, 100), headers: { 'content-range': '0-99', 'content-type': 'application/octet-stream' } });
+    expect(r.status).toBe(202);
+    expect(r.headers.get('range')).toBe('0-99');
+    r = await fetch(`${base}${loc}`, { method: 'PATCH', body: data.subarray(150, 200), headers: { 'content-range': '150-199' } });
+    expect(r.status).toBe(416);
+    r = await fetch(`${base}${loc}`);
+    expect(r.status).toBe(204);
+    expect(r.headers.get('range')).toBe('0-99');
+    // The rest with a digest it is not: refused, nothing stored under either digest.
+    const wrong = `sha256:${'1'.repeat(64)}`;
+    r = await fetch(`${base}${loc}?digest=${wrong}`, { method: 'PUT', body: data.subarray(100), headers: { 'content-range': '100-299' } });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('DIGEST_INVALID');
+    expect((await fetch(`${base}/v2/chunks/blob/blobs/${wrong}`, { method: 'HEAD' })).status).toBe(404);
+    expect((await fetch(`${base}/v2/chunks/blob/blobs/${digest}`, { method: 'HEAD' })).status).toBe(404);
+    expect((await fetch(`${base}${loc}`)).status).toBe(404);
+    // Again, right.
+    loc = await start();
+    await fetch(`${base}${loc}`, { method: 'PATCH', body: data.subarray(0, 100), headers: { 'content-range': '0-99' } });
+    r = await fetch(`${base}${loc}?digest=${digest}`, { method: 'PUT', body: data.subarray(100) });
+    expect(r.status).toBe(201);
+    expect(r.headers.get('docker-content-digest')).toBe(digest);
+    expect(Buffer.from(await (await fetch(`${base}/v2/chunks/blob/blobs/${digest}`)).arrayBuffer()).equals(data)).toBe(true);
+    // A single POST with the digest; a mount of a blob the store holds, with and without from.
+    const small = Buffer.from('one request');
+    const smallDigest = `sha256:${createHash('sha256').update(small).digest('hex')}`;
+    expect((await fetch(`${base}/v2/chunks/single/blobs/uploads/?digest=${smallDigest}`, { method: 'POST', body: small })).status).toBe(201);
+    expect((await fetch(`${base}/v2/chunks/other/blobs/uploads/?mount=${digest}&from=chunks/blob`, { method: 'POST' })).status).toBe(201);
+    expect((await fetch(`${base}/v2/chunks/other/blobs/uploads/?mount=${digest}`, { method: 'POST' })).status).toBe(201);
+    expect((await fetch(`${base}/v2/chunks/other/blobs/uploads/?mount=${wrong}&from=chunks/blob`, { method: 'POST' })).status).toBe(202);
+    const cancel = await start();
+    expect((await fetch(`${base}${cancel}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await fetch(`${base}${cancel}`)).status).toBe(404);
+  });
+
+  it('refuses manifests that are malformed, too large, not their digest, or name blobs it does not hold', async () => {
+    const put = (ref: string, body: string | Buffer, type = 'application/vnd.oci.image.manifest.v1+json') =>
+      fetch(`${base}/v2/bad/manifests/${ref}`, { method: 'PUT', body, headers: { 'content-type': type } });
+    const code = async (r: Response) => ((await r.json()) as { errors: { code: string }[] }).errors[0]!.code;
+    let r = await put('x', '{not json');
+    expect([r.status, await code(r)]).toEqual([400, 'MANIFEST_INVALID']);
+    const missing = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'2'.repeat(64)}`, size: 10 },
+      layers: [],
+    });
+    r = await put('x', missing);
+    expect([r.status, await code(r)]).toEqual([400, 'MANIFEST_BLOB_UNKNOWN']);
+    r = await put(`sha256:${'3'.repeat(64)}`, missing);
+    expect([r.status, await code(r)]).toEqual([400, 'DIGEST_INVALID']);
+    r = await put('x', Buffer.alloc(4 * 1024 * 1024 + 1, 0x20));
+    expect([r.status, await code(r)]).toEqual([413, 'SIZE_INVALID']);
+    expect((await fetch(`${base}/v2/bad/manifests/x`)).status).toBe(404);
   });
 
   it('serves a bundle in place; stops within a second of SIGTERM', async () => {
@@ -147,6 +219,10 @@ describe('airlock serve', () => {
     const b = await sb.run(['bundle', 'create', 'samples/images.txt', '--from', 'store:', '-o', bundle], { cwd: PROJECT_ROOT });
     expect(b.code, show(b)).toBe(0);
     const s = await serve(['--bundle', bundle]);
+    // A bundle is served read-only.
+    const put = await fetch(`http://${s.host}/v2/registry.example.org/ceph/ceph/blobs/uploads/`, { method: 'POST' });
+    expect(put.status).toBe(405);
+    expect(((await put.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('UNSUPPORTED');
     const name = 'registry.example.org/openstack/glance-api:2024.1';
     await skopeoCopy(`docker://${s.host}/${name}`, `docker://${B.host}/from-bundle/glance-api:2024.1`, { src: { tlsVerify: false }, dest: sideFor(B) });
     await validateRegistryImage({ url: B.url, repository: 'from-bundle/glance-api', reference: '2024.1', expectDigest: digests.get(name)!, checkDiffIds: true });
