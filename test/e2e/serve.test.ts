@@ -6,10 +6,11 @@
  */
 import { type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerdImages, startContainerd } from '../helpers/containerd.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { sideFor, skopeoCopy } from '../helpers/skopeo.js';
 import { validateRegistryImage } from '../helpers/validate.js';
@@ -212,6 +213,24 @@ describe('airlock serve', () => {
     r = await put('x', Buffer.alloc(4 * 1024 * 1024 + 1, 0x20));
     expect([r.status, await code(r)]).toEqual([413, 'SIZE_INVALID']);
     expect((await fetch(`${base}/v2/bad/manifests/x`)).status).toBe(404);
+  });
+
+  it("is pulled by containerd's ctr: over plain HTTP by its own name, and as the mirror of the upstream registry (hosts.toml, ns=)", async () => {
+    const C = await startContainerd();
+    try {
+      const name = 'registry.example.org/openstack/keystone-api:2024.1';
+      await C.ctr(['images', 'pull', '--plain-http', '--all-platforms', `${host}/${name}`], { namespace: 'direct' });
+      expect((await containerdImages(C, 'direct')).get(`${host}/${name}`)).toBe(digests.get(name));
+      // A node whose containerd mirrors registry.example.org to airlock serve pulls by the upstream name.
+      const hostsDir = join(sb.dir, 'certs.d');
+      await mkdir(join(hostsDir, 'registry.example.org'), { recursive: true });
+      await writeFile(join(hostsDir, 'registry.example.org', 'hosts.toml'), `server = "https://registry.example.org"\n\n[host."http://${host}"]\n  capabilities = ["pull", "resolve"]\n`);
+      const ceph = 'registry.example.org/ceph/ceph:v18';
+      await C.ctr(['images', 'pull', '--hosts-dir', hostsDir, ceph], { namespace: 'mirrored' });
+      expect((await containerdImages(C, 'mirrored')).get(ceph)).toBe(digests.get(ceph));
+    } finally {
+      await C.stop();
+    }
   });
 
   it('serves a bundle in place; stops within a second of SIGTERM', async () => {
