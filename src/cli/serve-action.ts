@@ -14,6 +14,8 @@ export interface ServeFlags {
   listen: string;
   accessLog?: boolean;
   readOnly?: boolean;
+  /** commander's --no-delete. */
+  delete?: boolean;
 }
 
 /** `ADDR:PORT` (`[::1]:5000` for IPv6) -> host and port; USAGE when malformed. */
@@ -34,7 +36,7 @@ export async function run(flags: ServeFlags): Promise<void> {
   const writable = store && !flags.readOnly ? store : undefined;
   const server = createRegistryServer({
     layout,
-    ...(writable ? { push: { layout: writable, uploads: new Uploads(writable) } } : {}),
+    ...(writable ? { push: { layout: writable, uploads: new Uploads(writable) }, deletes: flags.delete !== false } : {}),
     ...(flags.accessLog ? { onRequest: (e) => void process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`) } : {}),
   });
   await new Promise<void>((resolve, reject) => {

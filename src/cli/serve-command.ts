@@ -5,12 +5,13 @@ import { lazyAction } from './lazy.js';
 export function serveCommand(): Command {
   const cmd = new Command('serve')
     .description(
-      'Serve the store (or a bundle, read in place) as an OCI registry: pull (manifests by tag and digest, blobs with Range, tag lists, the catalog) and push into the store (uploads whole or in chunks, mounts, manifests checked for every blob they name); no delete yet. Repositories are the store\'s full references (registry.example.org/openstack/nova-api); a containerd mirror request\'s ns= parameter is put in front of the path, so nodes pointed at it find images by their upstream names.',
+      'Serve the store (or a bundle, read in place) as an OCI registry: pull (manifests by tag and digest, blobs with Range, tag lists, the catalog) and push into the store (uploads whole or in chunks, mounts, manifests checked for every blob they name), DELETE of tags and manifests (untagging; blobs stay until airlock store prune), /healthz and /readyz. Repositories are the store\'s full references (registry.example.org/openstack/nova-api); a containerd mirror request\'s ns= parameter is put in front of the path, so nodes pointed at it find images by their upstream names.',
     )
     .option('--store <dir>', 'the store to serve (default $AIRLOCK_STORE or ~/.cache/airlock/store)')
     .option('--bundle <file>', 'serve a bundle (or a split bundle\'s .bundle.json) in place instead')
     .option('--listen <addr:port>', 'where to listen', '127.0.0.1:5000')
-    .option('--read-only', 'refuse pushes (a bundle is always read-only)')
+    .option('--read-only', 'refuse pushes and deletes (a bundle is always read-only)')
+    .option('--no-delete', 'refuse DELETE of manifests and tags (pushes still taken)')
     .option('--access-log', 'print one JSON line per request on stdout')
     .addHelpText(
       'after',

@@ -2,8 +2,8 @@
  * A read-only OCI Distribution v1.1 registry over an image layout read in place: the store
  * (its full references are the repository names: `registry.example.org/openstack/nova-api`),
  * or a bundle. Pull: manifests by tag and digest, blobs with Range, tag lists and the catalog
- * with `n`/`last` pagination, HEAD everywhere. Push into the store (push.ts) unless read-only;
- * deletes answer 405 UNSUPPORTED.
+ * with `n`/`last` pagination, HEAD everywhere. Push into the store (push.ts) unless read-only,
+ * and untagging by DELETE unless switched off. `/healthz` and `/readyz` for orchestrators.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
@@ -12,7 +12,7 @@ import { isDigest, type Digest } from '../oci/digest.js';
 import type { LayoutContent } from '../transport/layout/content.js';
 import { joinName } from '../transport/layout/names.js';
 import { sendError } from './errors.js';
-import { handleManifestPut, handleUpload, type PushTarget } from './push.js';
+import { handleManifestDelete, handleManifestPut, handleUpload, type PushTarget } from './push.js';
 import { routeOf, TAG_PATTERN, validName } from './routes.js';
 
 /** What the server serves and how. */
@@ -21,6 +21,8 @@ export interface RegistryServerOptions {
   layout: LayoutContent;
   /** Where pushes go (the same store); absent: read-only, writes answer 405. */
   push?: PushTarget;
+  /** Untag manifests on DELETE (off: 405). */
+  deletes?: boolean;
   /** Called once per request when it is answered (an access log). */
   onRequest?: (entry: { method: string; path: string; status: number; bytes: number; ms: number }) => void;
 }
@@ -118,13 +120,20 @@ async function handle(opts: RegistryServerOptions, req: IncomingMessage, res: Se
   const url = new URL(req.url ?? '/', 'http://x');
   const route = routeOf(url.pathname, url.searchParams.get('ns'));
   const { layout } = opts;
-  const writes = route.kind === 'upload' || (route.kind === 'manifest' && method === 'PUT');
+  if (url.pathname === '/healthz' || url.pathname === '/readyz') {
+    // Alive once it answers; ready once the layout's index reads.
+    if (url.pathname === '/readyz') await layout.readIndex();
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 3 });
+    return void res.end(head ? undefined : 'ok\n');
+  }
+  const writes = route.kind === 'upload' || (route.kind === 'manifest' && (method === 'PUT' || (method === 'DELETE' && opts.deletes === true)));
   if (opts.push && writes) {
     if (!validName(route.name)) {
       req.resume();
       return sendError(res, head, 400, 'NAME_INVALID', `invalid repository name: ${JSON.stringify(route.name.slice(0, 300))}`);
     }
     if (route.kind === 'upload') return handleUpload(opts.push, req, res, url, route.name, route.id);
+    if (route.kind === 'manifest' && method === 'DELETE') return handleManifestDelete(opts.push, res, route.name, route.reference);
     if (route.kind === 'manifest') return handleManifestPut(opts.push, req, res, route.name, route.reference);
   }
   if (method !== 'GET' && method !== 'HEAD') {

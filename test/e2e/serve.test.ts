@@ -138,8 +138,10 @@ describe('airlock serve', () => {
     // A layer's digest is not a manifest.
     const manifest = (await (await fetch(`${base}/v2/registry.example.org/ceph/ceph/manifests/v18`, { headers: { accept: ACCEPT } })).json()) as { layers: { digest: string }[] };
     await expectError(`/v2/registry.example.org/ceph/ceph/manifests/${manifest.layers[0]!.digest}`, {}, 404, 'MANIFEST_UNKNOWN');
-    // Deletes are not served.
-    await expectError(`/v2/registry.example.org/ceph/ceph/manifests/v18`, { method: 'DELETE' }, 405, 'UNSUPPORTED');
+    // Blob deletes are not served (untagging is; prune drops what nothing names).
+    await expectError(`/v2/registry.example.org/ceph/ceph/blobs/${manifest.layers[0]!.digest}`, { method: 'DELETE' }, 405, 'UNSUPPORTED');
+    expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });
 
   it('takes pushes from skopeo (multi-arch, --all) and airlock, every digest kept and served back', async () => {
@@ -148,6 +150,19 @@ describe('airlock serve', () => {
     const r = await sb.run(['copy', `docker://${B.host}/by-airlock/nova-api:2024.1`, `docker://${host}/pushed/nova-api:1`]);
     expect(r.code, show(r)).toBe(0);
     await validateRegistryImage({ url: base, repository: 'pushed/nova-api', reference: '1', expectDigest: digests.get('registry.example.org/openstack/nova-api:2024.1')!, checkDiffIds: true });
+  });
+
+  it('untags by DELETE, by tag or by digest; an unknown one is MANIFEST_UNKNOWN', async () => {
+    expect((await fetch(`${base}/v2/pushed/nova-api/manifests/1`, { method: 'DELETE' })).status).toBe(202);
+    expect((await fetch(`${base}/v2/pushed/nova-api/manifests/1`)).status).toBe(404);
+    const d = digests.get('registry.example.org/openstack/keystone-api:2024.1')!;
+    expect((await fetch(`${base}/v2/pushed/keystone-api/manifests/${d}`, { method: 'DELETE' })).status).toBe(202);
+    expect((await fetch(`${base}/v2/pushed/keystone-api/manifests/1`)).status).toBe(404);
+    const again = await fetch(`${base}/v2/pushed/keystone-api/manifests/1`, { method: 'DELETE' });
+    expect(again.status).toBe(404);
+    expect(((await again.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('MANIFEST_UNKNOWN');
+    // The store's own images are untouched.
+    expect((await fetch(`${base}/v2/registry.example.org/openstack/keystone-api/manifests/2024.1`, { method: 'HEAD' })).status).toBe(200);
   });
 
   it('takes chunked uploads in order, refuses chunks out of order and bytes that are not their digest, and mounts what it holds', async () => {
