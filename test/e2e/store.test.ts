@@ -3,6 +3,7 @@
  * and source of the `airlock` CLI, read back by skopeo and checked file by file; and the
  * exact command `npm run demo` runs on the shipped samples.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -274,16 +275,20 @@ describe('airlock pull, store ls, store verify, store prune', () => {
 });
 
 describe('npm run demo', () => {
-  it('mirrors samples/images.txt from samples/layout into the store, then finds it all up to date', async () => {
+  it('walks the samples through the store, a bundle and airlock serve, pulling an image by its locked digest; a second run finds the store up to date', async () => {
     const sb = await makeCliSandbox();
     try {
-      // Exactly the command package.json's "demo" script runs, from the project root.
+      // Exactly the script package.json's "demo" runs (after its build), from the project root.
       const pkg = JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-      const command = /node dist\/cli\/main\.js (.+)$/.exec(pkg.scripts.demo ?? '')?.[1];
-      expect(command).toBe('mirror samples/images.txt --from oci:samples/layout --to store:');
-      const demo = command!.split(' ');
-      const first = await sb.run(demo, { cwd: PROJECT_ROOT });
-      expect(first.code, show(first)).toBe(0);
+      expect(pkg.scripts.demo).toBe('npm run build && node scripts/demo.mjs');
+      const runDemo = () =>
+        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+          execFile(process.execPath, ['scripts/demo.mjs'], { cwd: PROJECT_ROOT, env: sb.env, timeout: 60_000 }, (err, stdout, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+          );
+        });
+      const first = await runDemo();
+      expect(first.code, first.stdout + first.stderr).toBe(0);
 
       const listed = (await readFile(join(PROJECT_ROOT, 'samples/images.txt'), 'utf8'))
         .split('\n')
@@ -292,19 +297,21 @@ describe('npm run demo', () => {
       expect(listed.length).toBeGreaterThan(0);
       const samples = await indexEntries(join(PROJECT_ROOT, 'samples/layout'));
       const sampleDigest = (name: string) => samples.find((e) => e.annotations?.[REF_NAME] === name)?.digest;
-
+      // The store holds every sample, digest for digest, named for skopeo and containerd.
       const v = await validateLayout(sb.store, undefined, { checkDiffIds: true });
       expect(v.roots.map((x) => x.name).sort()).toEqual([...listed].sort());
       for (const root of v.roots) expect(root.digest).toBe(sampleDigest(root.name!));
       for (const e of await indexEntries(sb.store)) expect(e.annotations?.[CONTAINERD_NAME]).toBe(e.annotations?.[REF_NAME]);
       const raw = await skopeoManifestBytes(`oci:${sb.store}:${listed[0]}`);
       expect(raw.toString('utf8')).toBe(await readFile(join(PROJECT_ROOT, 'samples/layout/blobs/sha256', sampleDigest(listed[0]!)!.slice(7)), 'utf8'));
+      // The multi-arch sample was pulled from the served bundle by its locked digest.
+      const multi = samples.find((e) => e.mediaType === 'application/vnd.oci.image.index.v1+json')!;
+      expect(first.stdout + first.stderr).toMatch(new RegExp(`copied\\s+docker://127\\.0\\.0\\.1:\\d+/[^ ]+@${multi.digest} `));
+      expect(first.stdout).toContain('What happened:');
 
-      const second = await sb.run([...demo, '--json'], { cwd: PROJECT_ROOT });
-      expect(second.code, show(second)).toBe(0);
-      const results = imageResults(second.stdout);
-      expect(results).toHaveLength(listed.length);
-      for (const r of results) expect(r).toMatchObject({ status: 'up-to-date', bytesSent: 0 });
+      const second = await runDemo();
+      expect(second.code, second.stdout + second.stderr).toBe(0);
+      expect(second.stdout).toContain(`${listed.length} images: 0 copied, ${listed.length} up to date`);
     } finally {
       await sb.remove();
     }
