@@ -5,7 +5,7 @@ import { lazyAction } from './lazy.js';
 export function serveCommand(): Command {
   const cmd = new Command('serve')
     .description(
-      'Serve the store (or a bundle, read in place) as an OCI registry: pull (manifests by tag and digest, blobs with Range, tag lists, the catalog) and push into the store (uploads whole or in chunks, mounts, manifests checked for every blob they name), DELETE of tags and manifests (untagging; blobs stay until airlock store prune), /healthz and /readyz. Repositories are the store\'s full references (registry.example.org/openstack/nova-api); a containerd mirror request\'s ns= parameter is put in front of the path, so nodes pointed at it find images by their upstream names.',
+      'Serve the store (or a bundle, read in place) as an OCI registry: pull (manifests by tag and digest, blobs with Range, tag lists, the catalog) and push into the store (uploads whole or in chunks, mounts, manifests checked for every blob they name), DELETE of tags and manifests (untagging; blobs stay until airlock store prune), /healthz, /readyz and Prometheus /metrics. Repositories are the store\'s full references (registry.example.org/openstack/nova-api); a containerd mirror request\'s ns= parameter is put in front of the path, so nodes pointed at it find images by their upstream names.',
     )
     .option('--store <dir>', 'the store to serve (default $AIRLOCK_STORE or ~/.cache/airlock/store)')
     .option('--bundle <file>', 'serve a bundle (or a split bundle\'s .bundle.json) in place instead')

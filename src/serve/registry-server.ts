@@ -3,7 +3,7 @@
  * (its full references are the repository names: `registry.example.org/openstack/nova-api`),
  * or a bundle. Pull: manifests by tag and digest, blobs with Range, tag lists and the catalog
  * with `n`/`last` pagination, HEAD everywhere. Push into the store (push.ts) unless read-only,
- * and untagging by DELETE unless switched off. `/healthz` and `/readyz` for orchestrators.
+ * and untagging by DELETE unless switched off. `/healthz`, `/readyz` and Prometheus `/metrics`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +12,7 @@ import { isDigest, type Digest } from '../oci/digest.js';
 import type { LayoutContent } from '../transport/layout/content.js';
 import { joinName } from '../transport/layout/names.js';
 import { sendError } from './errors.js';
+import { ServeMetrics } from './metrics.js';
 import { handleManifestDelete, handleManifestPut, handleUpload, type PushTarget } from './push.js';
 import { routeOf, TAG_PATTERN, validName } from './routes.js';
 
@@ -111,7 +112,7 @@ function rangeOf(header: string | undefined, size: number): { start: number; end
   return start > end || start >= size ? 'unsatisfiable' : { start, end };
 }
 
-async function handle(opts: RegistryServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
   const head = method === 'HEAD';
   // URL parsing would fold `..` away: a name trying to climb is refused as it was sent.
@@ -120,6 +121,11 @@ async function handle(opts: RegistryServerOptions, req: IncomingMessage, res: Se
   const url = new URL(req.url ?? '/', 'http://x');
   const route = routeOf(url.pathname, url.searchParams.get('ns'));
   const { layout } = opts;
+  if (url.pathname === '/metrics') {
+    const text = await metrics.text();
+    res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(text) });
+    return void res.end(head ? undefined : text);
+  }
   if (url.pathname === '/healthz' || url.pathname === '/readyz') {
     // Alive once it answers; ready once the layout's index reads.
     if (url.pathname === '/readyz') await layout.readIndex();
@@ -203,14 +209,20 @@ async function handle(opts: RegistryServerOptions, req: IncomingMessage, res: Se
 
 /** An HTTP server answering the distribution API from `opts.layout`; call `listen` on it. */
 export function createRegistryServer(opts: RegistryServerOptions): Server {
+  const metrics = new ServeMetrics();
   return createServer((req, res) => {
     const started = Date.now();
     res.once('finish', () => {
       // Every answer declares its length; HEAD sends none of it.
       const bytes = req.method === 'HEAD' ? 0 : Number(res.getHeader('content-length') ?? 0);
-      opts.onRequest?.({ method: req.method ?? '', path: req.url ?? '', status: res.statusCode, bytes, ms: Date.now() - started });
+      const ms = Date.now() - started;
+      const path = (req.url ?? '').split('?')[0]!;
+      // A bounded set of route labels, whatever clients send.
+      const route = path.startsWith('/v2') ? routeOf(path).kind : ['/metrics', '/healthz', '/readyz'].includes(path) ? path.slice(1) : 'other';
+      metrics.observe(route, req.method ?? '', res.statusCode, bytes, ms);
+      opts.onRequest?.({ method: req.method ?? '', path: req.url ?? '', status: res.statusCode, bytes, ms });
     });
-    handle(opts, req, res).catch((err: unknown) => {
+    handle(opts, metrics, req, res).catch((err: unknown) => {
       if (res.headersSent) res.destroy(err as Error);
       else {
         const body = JSON.stringify({ errors: [{ code: 'UNKNOWN', message: (err as Error).message }] });

@@ -142,6 +142,10 @@ describe('airlock serve', () => {
     await expectError(`/v2/registry.example.org/ceph/ceph/blobs/${manifest.layers[0]!.digest}`, { method: 'DELETE' }, 405, 'UNSUPPORTED');
     expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/airlock_serve_requests_total\{route="manifest",method="GET",status="200"\} [1-9]/);
+    expect(metrics).toMatch(/airlock_serve_requests_total\{route="blob",method="GET",status="404"\} [1-9]/);
+    expect(metrics).toMatch(/airlock_serve_response_bytes_total\{route="blob"\} [1-9]/);
   });
 
   it('takes pushes from skopeo (multi-arch, --all) and airlock, every digest kept and served back', async () => {
