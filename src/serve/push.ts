@@ -142,6 +142,12 @@ export async function handleManifestPut(t: PushTarget, req: IncomingMessage, res
   const desc = { mediaType, digest, size: bytes.length };
   await t.layout.writeBytes(desc, bytes);
   if (!isDigest(reference)) await t.layout.setRef(`${name}:${reference}`, desc);
+  const subject = (JSON.parse(bytes.toString('utf8')) as { subject?: { digest?: unknown } }).subject?.digest;
+  if (typeof subject === 'string') {
+    // Kept as an unnamed entry: the referrers API finds it there, and prune keeps it.
+    await t.layout.addUnnamed(desc);
+    res.setHeader('oci-subject', subject);
+  }
   created(res, `/v2/${name}/manifests/${digest}`, digest);
 }
 

@@ -2,7 +2,7 @@
  * A read-only OCI Distribution v1.1 registry over an image layout read in place: the store
  * (its full references are the repository names: `registry.example.org/openstack/nova-api`),
  * or a bundle. Pull: manifests by tag and digest, blobs with Range, tag lists and the catalog
- * with `n`/`last` pagination, HEAD everywhere. Push into the store (push.ts) unless read-only,
+ * with `n`/`last` pagination, the referrers API, HEAD everywhere. Push into the store (push.ts) unless read-only,
  * and untagging by DELETE unless switched off. `/healthz`, `/readyz` and Prometheus `/metrics`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -13,6 +13,7 @@ import type { LayoutContent } from '../transport/layout/content.js';
 import { joinName } from '../transport/layout/names.js';
 import { sendError } from './errors.js';
 import { ServeMetrics } from './metrics.js';
+import { Referrers } from './referrers.js';
 import { handleManifestDelete, handleManifestPut, handleUpload, type PushTarget } from './push.js';
 import { routeOf, TAG_PATTERN, validName } from './routes.js';
 
@@ -112,7 +113,7 @@ function rangeOf(header: string | undefined, size: number): { start: number; end
   return start > end || start >= size ? 'unsatisfiable' : { start, end };
 }
 
-async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referrers: Referrers, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
   const head = method === 'HEAD';
   // URL parsing would fold `..` away: a name trying to climb is refused as it was sent.
@@ -171,6 +172,19 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, req: I
     if (p === 'invalid') return sendError(res, head, 400, 'PAGINATION_NUMBER_INVALID', 'n must be a whole number');
     return sendPage(res, head, url, { name, tags: p.items }, p);
   }
+  if (route.kind === 'referrers') {
+    if (!isDigest(route.digest)) return sendError(res, head, 400, 'DIGEST_INVALID', `invalid digest: ${JSON.stringify(route.digest.slice(0, 200))}`);
+    const artifactType = url.searchParams.get('artifactType') ?? undefined;
+    const manifests = await referrers.of(route.digest, artifactType);
+    const body = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests });
+    res.writeHead(200, {
+      ...API_VERSION,
+      'content-type': 'application/vnd.oci.image.index.v1+json',
+      'content-length': Buffer.byteLength(body),
+      ...(artifactType !== undefined ? { 'oci-filters-applied': 'artifactType' } : {}),
+    });
+    return void res.end(head ? undefined : body);
+  }
   if (route.kind === 'manifest') {
     const ref = route.reference;
     if (!isDigest(ref) && !TAG_PATTERN.test(ref)) return sendError(res, head, 400, 'MANIFEST_INVALID', `invalid reference: ${JSON.stringify(ref.slice(0, 200))}`);
@@ -210,6 +224,7 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, req: I
 /** An HTTP server answering the distribution API from `opts.layout`; call `listen` on it. */
 export function createRegistryServer(opts: RegistryServerOptions): Server {
   const metrics = new ServeMetrics();
+  const referrers = new Referrers(opts.layout);
   return createServer((req, res) => {
     const started = Date.now();
     res.once('finish', () => {
@@ -222,7 +237,7 @@ export function createRegistryServer(opts: RegistryServerOptions): Server {
       metrics.observe(route, req.method ?? '', res.statusCode, bytes, ms);
       opts.onRequest?.({ method: req.method ?? '', path: req.url ?? '', status: res.statusCode, bytes, ms });
     });
-    handle(opts, metrics, req, res).catch((err: unknown) => {
+    handle(opts, metrics, referrers, req, res).catch((err: unknown) => {
       if (res.headersSent) res.destroy(err as Error);
       else {
         const body = JSON.stringify({ errors: [{ code: 'UNKNOWN', message: (err as Error).message }] });

@@ -19,6 +19,7 @@ export type Route =
   | { kind: 'manifest'; name: string; reference: string }
   | { kind: 'blob'; name: string; digest: string }
   | { kind: 'upload'; name: string; id?: string }
+  | { kind: 'referrers'; name: string; digest: string }
   | { kind: 'unknown' };
 
 /**
@@ -34,6 +35,8 @@ export function routeOf(path: string, ns?: string | null): Route {
   if (m) return { kind: 'tags', name: withNs(m[1]!) };
   m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(path);
   if (m) return { kind: 'manifest', name: withNs(m[1]!), reference: decodeURIComponent(m[2]!) };
+  m = /^\/v2\/(.+)\/referrers\/([^/]+)$/.exec(path);
+  if (m) return { kind: 'referrers', name: withNs(m[1]!), digest: decodeURIComponent(m[2]!) };
   m = /^\/v2\/(.+)\/blobs\/uploads(?:\/([^/]*))?$/.exec(path);
   if (m) return { kind: 'upload', name: withNs(m[1]!), ...(m[2] ? { id: m[2] } : {}) };
   m = /^\/v2\/(.+)\/blobs\/([^/]+)$/.exec(path);

@@ -213,6 +213,44 @@ describe('airlock serve', () => {
     expect((await fetch(`${base}${cancel}`)).status).toBe(404);
   });
 
+  it('answers the referrers API: a signature pushed with a subject is listed, filtered by artifactType', async () => {
+    const upload = async (bytes: Buffer) => {
+      const d = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      expect((await fetch(`${base}/v2/registry.example.org/ceph/ceph/blobs/uploads/?digest=${d}`, { method: 'POST', body: bytes })).status).toBe(201);
+      return { digest: d, size: bytes.length };
+    };
+    const empty = await upload(Buffer.from('{}'));
+    const sig = await upload(Buffer.from('a signature'));
+    const subject = digests.get('registry.example.org/ceph/ceph:v18')!;
+    const subjectSize = Number((await fetch(`${base}/v2/registry.example.org/ceph/ceph/manifests/${subject}`, { method: 'HEAD' })).headers.get('content-length'));
+    const artifact = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: 'application/vnd.example.signature',
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', ...empty },
+        layers: [{ mediaType: 'application/vnd.example.sig', ...sig }],
+        subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: subject, size: subjectSize },
+        annotations: { 'org.example.kind': 'signature' },
+      }),
+    );
+    const artifactDigest = `sha256:${createHash('sha256').update(artifact).digest('hex')}`;
+    const put = await fetch(`${base}/v2/registry.example.org/ceph/ceph/manifests/${artifactDigest}`, { method: 'PUT', body: artifact, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+    expect(put.status).toBe(201);
+    expect(put.headers.get('oci-subject')).toBe(subject);
+    const all = await fetch(`${base}/v2/registry.example.org/ceph/ceph/referrers/${subject}`);
+    expect(all.status).toBe(200);
+    expect(all.headers.get('content-type')).toBe('application/vnd.oci.image.index.v1+json');
+    expect(((await all.json()) as { manifests: unknown[] }).manifests).toEqual([
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: artifactDigest, size: artifact.length, artifactType: 'application/vnd.example.signature', annotations: { 'org.example.kind': 'signature' } },
+    ]);
+    const filtered = await fetch(`${base}/v2/registry.example.org/ceph/ceph/referrers/${subject}?artifactType=application/vnd.example.sbom`);
+    expect(filtered.headers.get('oci-filters-applied')).toBe('artifactType');
+    expect(((await filtered.json()) as { manifests: unknown[] }).manifests).toEqual([]);
+    const none = await fetch(`${base}/v2/registry.example.org/ceph/ceph/referrers/sha256:${'4'.repeat(64)}`);
+    expect([none.status, ((await none.json()) as { manifests: unknown[] }).manifests]).toEqual([200, []]);
+  });
+
   it('refuses manifests that are malformed, too large, not their digest, or name blobs it does not hold', async () => {
     const put = (ref: string, body: string | Buffer, type = 'application/vnd.oci.image.manifest.v1+json') =>
       fetch(`${base}/v2/bad/manifests/${ref}`, { method: 'PUT', body, headers: { 'content-type': type } });
