@@ -36,6 +36,7 @@ export async function run(flags: ServeFlags): Promise<void> {
   const writable = store && !flags.readOnly ? store : undefined;
   const server = createRegistryServer({
     layout,
+    title: flags.bundle ? `bundle ${flags.bundle}` : `store ${layout.dir}`,
     ...(writable ? { push: { layout: writable, uploads: new Uploads(writable) }, deletes: flags.delete !== false } : {}),
     ...(flags.accessLog ? { onRequest: (e) => void process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`) } : {}),
   });

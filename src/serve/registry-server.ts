@@ -2,7 +2,7 @@
  * A read-only OCI Distribution v1.1 registry over an image layout read in place: the store
  * (its full references are the repository names: `registry.example.org/openstack/nova-api`),
  * or a bundle. Pull: manifests by tag and digest, blobs with Range, tag lists and the catalog
- * with `n`/`last` pagination, the referrers API, HEAD everywhere. Push into the store (push.ts) unless read-only,
+ * with `n`/`last` pagination, the referrers API, HEAD everywhere; a web page at `/`. Push into the store (push.ts) unless read-only,
  * and untagging by DELETE unless switched off. `/healthz`, `/readyz` and Prometheus `/metrics`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -13,6 +13,7 @@ import type { LayoutContent } from '../transport/layout/content.js';
 import { joinName } from '../transport/layout/names.js';
 import { sendError } from './errors.js';
 import { ServeMetrics } from './metrics.js';
+import { registryPage } from './page.js';
 import { Referrers } from './referrers.js';
 import { handleManifestDelete, handleManifestPut, handleUpload, type PushTarget } from './push.js';
 import { routeOf, TAG_PATTERN, validName } from './routes.js';
@@ -25,6 +26,8 @@ export interface RegistryServerOptions {
   push?: PushTarget;
   /** Untag manifests on DELETE (off: 405). */
   deletes?: boolean;
+  /** What the web page says is served (default: the layout's path). */
+  title?: string;
   /** Called once per request when it is answered (an access log). */
   onRequest?: (entry: { method: string; path: string; status: number; bytes: number; ms: number }) => void;
 }
@@ -113,7 +116,7 @@ function rangeOf(header: string | undefined, size: number): { start: number; end
   return start > end || start >= size ? 'unsatisfiable' : { start, end };
 }
 
-async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referrers: Referrers, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referrers: Referrers, html: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
   const head = method === 'HEAD';
   // URL parsing would fold `..` away: a name trying to climb is refused as it was sent.
@@ -122,6 +125,10 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
   const url = new URL(req.url ?? '/', 'http://x');
   const route = routeOf(url.pathname, url.searchParams.get('ns'));
   const { layout } = opts;
+  if ((url.pathname === '/' || url.pathname === '/index.html') && (method === 'GET' || method === 'HEAD')) {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-cache', 'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'" });
+    return void res.end(head ? undefined : html);
+  }
   if (url.pathname === '/metrics') {
     const text = await metrics.text();
     res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(text) });
@@ -225,19 +232,27 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
 export function createRegistryServer(opts: RegistryServerOptions): Server {
   const metrics = new ServeMetrics();
   const referrers = new Referrers(opts.layout);
+  const html = registryPage(opts.title ?? opts.layout.dir);
   return createServer((req, res) => {
     const started = Date.now();
+    let bytes = 0;
+    // Body bytes as written (headers set by writeHead are not readable back).
+    const count = (chunk: unknown) => {
+      if (chunk && typeof chunk !== 'function') bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).length;
+    };
+    const write = res.write.bind(res);
+    const end = res.end.bind(res);
+    res.write = ((chunk: unknown, ...rest: unknown[]) => (count(chunk), write(chunk as never, ...(rest as never[])))) as typeof res.write;
+    res.end = ((chunk?: unknown, ...rest: unknown[]) => (count(chunk), end(chunk as never, ...(rest as never[])))) as typeof res.end;
     res.once('finish', () => {
-      // Every answer declares its length; HEAD sends none of it.
-      const bytes = req.method === 'HEAD' ? 0 : Number(res.getHeader('content-length') ?? 0);
       const ms = Date.now() - started;
       const path = (req.url ?? '').split('?')[0]!;
       // A bounded set of route labels, whatever clients send.
-      const route = path.startsWith('/v2') ? routeOf(path).kind : ['/metrics', '/healthz', '/readyz'].includes(path) ? path.slice(1) : 'other';
+      const route = path.startsWith('/v2') ? routeOf(path).kind : ['/metrics', '/healthz', '/readyz'].includes(path) ? path.slice(1) : path === '/' ? 'page' : 'other';
       metrics.observe(route, req.method ?? '', res.statusCode, bytes, ms);
       opts.onRequest?.({ method: req.method ?? '', path: req.url ?? '', status: res.statusCode, bytes, ms });
     });
-    handle(opts, metrics, referrers, req, res).catch((err: unknown) => {
+    handle(opts, metrics, referrers, html, req, res).catch((err: unknown) => {
       if (res.headersSent) res.destroy(err as Error);
       else {
         const body = JSON.stringify({ errors: [{ code: 'UNKNOWN', message: (err as Error).message }] });
