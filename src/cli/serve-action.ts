@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { AirlockError, ErrorCodes } from '../errors.js';
+import { htpasswdAccess } from '../serve/access.js';
 import { createRegistryServer } from '../serve/registry-server.js';
 import { Uploads } from '../serve/uploads.js';
 import { ArchiveLayout } from '../transport/archive/archive-layout.js';
@@ -16,6 +17,9 @@ export interface ServeFlags {
   readOnly?: boolean;
   /** commander's --no-delete. */
   delete?: boolean;
+  htpasswd?: string;
+  pushUser: string[];
+  anonymousPull?: boolean;
 }
 
 /** `ADDR:PORT` (`[::1]:5000` for IPv6) -> host and port; USAGE when malformed. */
@@ -34,8 +38,11 @@ export async function run(flags: ServeFlags): Promise<void> {
   const layout: LayoutContent = store ?? (await ArchiveLayout.open(flags.bundle!));
   // A bundle is read only; the store takes pushes unless --read-only.
   const writable = store && !flags.readOnly ? store : undefined;
+  if (!flags.htpasswd && (flags.pushUser.length > 0 || flags.anonymousPull)) throw new AirlockError(ErrorCodes.USAGE, '--push-user and --anonymous-pull go with --htpasswd');
+  const access = flags.htpasswd ? await htpasswdAccess(flags.htpasswd, { pushUsers: flags.pushUser, anonymousPull: Boolean(flags.anonymousPull) }) : undefined;
   const server = createRegistryServer({
     layout,
+    ...(access ? { access } : {}),
     title: flags.bundle ? `bundle ${flags.bundle}` : `store ${layout.dir}`,
     ...(writable ? { push: { layout: writable, uploads: new Uploads(writable) }, deletes: flags.delete !== false } : {}),
     ...(flags.accessLog ? { onRequest: (e) => void process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`) } : {}),

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { collect } from './common-flags.js';
 import { lazyAction } from './lazy.js';
 
 /** `airlock serve`: the store, or a bundle, as a registry. */
@@ -12,6 +13,9 @@ export function serveCommand(): Command {
     .option('--listen <addr:port>', 'where to listen', '127.0.0.1:5000')
     .option('--read-only', 'refuse pushes and deletes (a bundle is always read-only)')
     .option('--no-delete', 'refuse DELETE of manifests and tags (pushes still taken)')
+    .option('--htpasswd <file>', 'require HTTP Basic authentication against these users (bcrypt hashes, htpasswd -B); they may pull')
+    .option('--push-user <user>', 'with --htpasswd: this user may also push and delete (repeatable)', collect, [])
+    .option('--anonymous-pull', 'with --htpasswd: pulling needs no credentials (pushing still does)')
     .option('--access-log', 'print one JSON line per request on stdout')
     .addHelpText(
       'after',

@@ -14,7 +14,9 @@ export type SpecErrorCode =
   | 'BLOB_UPLOAD_INVALID'
   | 'BLOB_UPLOAD_UNKNOWN'
   | 'MANIFEST_BLOB_UNKNOWN'
-  | 'SIZE_INVALID';
+  | 'SIZE_INVALID'
+  | 'UNAUTHORIZED'
+  | 'DENIED';
 
 /** Sends `status` with one spec error (no body on HEAD). */
 export function sendError(res: ServerResponse, head: boolean, status: number, code: SpecErrorCode, message: string, detail?: unknown): void {

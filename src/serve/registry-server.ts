@@ -11,6 +11,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import type { LayoutContent } from '../transport/layout/content.js';
 import { joinName } from '../transport/layout/names.js';
+import { OPEN_ACCESS, type AccessPolicy } from './access.js';
 import { sendError } from './errors.js';
 import { ServeMetrics } from './metrics.js';
 import { registryPage } from './page.js';
@@ -28,6 +29,8 @@ export interface RegistryServerOptions {
   deletes?: boolean;
   /** What the web page says is served (default: the layout's path). */
   title?: string;
+  /** Who may pull and push (default: everyone). */
+  access?: AccessPolicy;
   /** Called once per request when it is answered (an access log). */
   onRequest?: (entry: { method: string; path: string; status: number; bytes: number; ms: number }) => void;
 }
@@ -125,6 +128,18 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
   const url = new URL(req.url ?? '/', 'http://x');
   const route = routeOf(url.pathname, url.searchParams.get('ns'));
   const { layout } = opts;
+  if (url.pathname === '/healthz' || url.pathname === '/readyz') {
+    // Alive once it answers; ready once the layout's index reads. Open to all, for orchestrators.
+    if (url.pathname === '/readyz') await layout.readIndex();
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 3 });
+    return void res.end(head ? undefined : 'ok\n');
+  }
+  const verdict = await (opts.access ?? OPEN_ACCESS).check(req, method === 'GET' || method === 'HEAD' ? 'pull' : 'push');
+  if (verdict !== 'ok') {
+    req.resume();
+    if (verdict === 'unauthenticated') res.setHeader('www-authenticate', `Basic realm="${(opts.access ?? OPEN_ACCESS).realm}"`);
+    return sendError(res, head, verdict === 'unauthenticated' ? 401 : 403, verdict === 'unauthenticated' ? 'UNAUTHORIZED' : 'DENIED', verdict === 'unauthenticated' ? 'authentication required' : 'this user may not push or delete');
+  }
   if ((url.pathname === '/' || url.pathname === '/index.html') && (method === 'GET' || method === 'HEAD')) {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-cache', 'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'" });
     return void res.end(head ? undefined : html);
@@ -133,12 +148,6 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
     const text = await metrics.text();
     res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(text) });
     return void res.end(head ? undefined : text);
-  }
-  if (url.pathname === '/healthz' || url.pathname === '/readyz') {
-    // Alive once it answers; ready once the layout's index reads.
-    if (url.pathname === '/readyz') await layout.readIndex();
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 3 });
-    return void res.end(head ? undefined : 'ok\n');
   }
   const writes = route.kind === 'upload' || (route.kind === 'manifest' && (method === 'PUT' || (method === 'DELETE' && opts.deletes === true)));
   if (opts.push && writes) {

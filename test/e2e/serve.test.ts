@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
+import { hashSync } from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerdImages, startContainerd } from '../helpers/containerd.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -30,7 +31,7 @@ async function serve(args: string[]): Promise<{ base: string; host: string; serv
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const ok = await fetch(`${base}/v2/`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${base}/healthz`).then((r) => r.status === 200, () => false);
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`serve did not answer: ${show(await Promise.race([server.done, new Promise<CliResult>((r) => setTimeout(() => r({ code: -1, stdout: '', stderr: 'still running' }), 100))]))}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -308,5 +309,42 @@ describe('airlock serve', () => {
     expect(Date.now() - started).toBeLessThan(1500);
     expect(r.stderr).toContain('serving bundle');
     await rm(bundle, { force: true });
+  });
+});
+
+describe('airlock serve --htpasswd', () => {
+  let auth: { base: string; host: string };
+  let anon: { base: string; host: string };
+  const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
+
+  beforeAll(async () => {
+    const file = join(sb.dir, 'htpasswd');
+    await writeFile(file, `reader:${hashSync('rpass', 4)}\nwriter:${hashSync('wpass', 4)}\n`);
+    auth = await serve(['--htpasswd', file, '--push-user', 'writer']);
+    anon = await serve(['--htpasswd', file, '--push-user', 'writer', '--anonymous-pull']);
+  });
+
+  it('asks for credentials (401, Basic), takes a reader for pulls, refuses a reader push (403), takes a writer push', async () => {
+    const none = await fetch(`${auth.base}/v2/`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Basic realm="airlock"');
+    expect(((await none.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('UNAUTHORIZED');
+    expect((await fetch(`${auth.base}/v2/`, { headers: basic('reader', 'wrong') })).status).toBe(401);
+    expect((await fetch(`${auth.base}/healthz`)).status).toBe(200);
+    const name = 'registry.example.org/openstack/nova-api:2024.1';
+    await skopeoCopy(`docker://${auth.host}/${name}`, `docker://${B.host}/auth-pulled/nova-api:1`, { src: { tlsVerify: false, creds: { username: 'reader', password: 'rpass' } }, dest: sideFor(B) });
+    await validateRegistryImage({ url: B.url, repository: 'auth-pulled/nova-api', reference: '1', expectDigest: digests.get(name)! });
+    const denied = await fetch(`${auth.base}/v2/auth/x/blobs/uploads/`, { method: 'POST', headers: basic('reader', 'rpass') });
+    expect(denied.status).toBe(403);
+    expect(((await denied.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('DENIED');
+    await skopeoCopy(`docker://${B.host}/auth-pulled/nova-api:1`, `docker://${auth.host}/auth/nova-api:1`, { src: sideFor(B), dest: { tlsVerify: false, creds: { username: 'writer', password: 'wpass' } } });
+    const got = await fetch(`${auth.base}/v2/auth/nova-api/manifests/1`, { method: 'HEAD', headers: basic('reader', 'rpass') });
+    expect(got.headers.get('docker-content-digest')).toBe(digests.get(name));
+  });
+
+  it('with --anonymous-pull, pulls need no credentials and pushes still do', async () => {
+    expect((await fetch(`${anon.base}/v2/registry.example.org/ceph/ceph/tags/list`)).status).toBe(200);
+    expect((await fetch(`${anon.base}/v2/anon/x/blobs/uploads/`, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(`${anon.base}/v2/anon/x/blobs/uploads/`, { method: 'POST', headers: basic('writer', 'wpass') })).status).toBe(202);
   });
 });
