@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { htpasswdAccess } from '../serve/access.js';
 import { createRegistryServer } from '../serve/registry-server.js';
+import { selfSignedPair } from '../serve/self-signed.js';
 import { Uploads } from '../serve/uploads.js';
 import { ArchiveLayout } from '../transport/archive/archive-layout.js';
 import type { LayoutContent } from '../transport/layout/content.js';
@@ -20,6 +22,23 @@ export interface ServeFlags {
   htpasswd?: string;
   pushUser: string[];
   anonymousPull?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsSelfSigned?: string;
+  tlsName: string[];
+}
+
+/** The TLS pair to serve with, if any, and the CA clients should trust for a self-signed one. */
+async function tlsOf(flags: ServeFlags): Promise<{ tls?: { cert: Buffer; key: Buffer }; ca?: string }> {
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new AirlockError(ErrorCodes.USAGE, '--tls-cert and --tls-key go together');
+  if (flags.tlsCert && flags.tlsSelfSigned) throw new AirlockError(ErrorCodes.USAGE, 'give --tls-cert/--tls-key or --tls-self-signed, not both');
+  const read = (f: string) => readFile(f).catch((err: unknown) => {
+    throw new AirlockError(ErrorCodes.USAGE, `cannot read ${f}: ${(err as Error).message}`);
+  });
+  if (flags.tlsCert) return { tls: { cert: await read(flags.tlsCert), key: await read(flags.tlsKey!) } };
+  if (!flags.tlsSelfSigned) return {};
+  const pair = await selfSignedPair(flags.tlsSelfSigned, flags.tlsName);
+  return { tls: { cert: await read(pair.certFile), key: await read(pair.keyFile) }, ca: pair.caFile };
 }
 
 /** `ADDR:PORT` (`[::1]:5000` for IPv6) -> host and port; USAGE when malformed. */
@@ -40,8 +59,10 @@ export async function run(flags: ServeFlags): Promise<void> {
   const writable = store && !flags.readOnly ? store : undefined;
   if (!flags.htpasswd && (flags.pushUser.length > 0 || flags.anonymousPull)) throw new AirlockError(ErrorCodes.USAGE, '--push-user and --anonymous-pull go with --htpasswd');
   const access = flags.htpasswd ? await htpasswdAccess(flags.htpasswd, { pushUsers: flags.pushUser, anonymousPull: Boolean(flags.anonymousPull) }) : undefined;
+  const { tls, ca } = await tlsOf(flags);
   const server = createRegistryServer({
     layout,
+    ...(tls ? { tls } : {}),
     ...(access ? { access } : {}),
     title: flags.bundle ? `bundle ${flags.bundle}` : `store ${layout.dir}`,
     ...(writable ? { push: { layout: writable, uploads: new Uploads(writable) }, deletes: flags.delete !== false } : {}),
@@ -55,7 +76,13 @@ export async function run(flags: ServeFlags): Promise<void> {
   });
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`;
-  process.stderr.write(`serving ${flags.bundle ? `bundle ${flags.bundle}` : `store ${layout.dir}`} (${writable ? 'pull and push' : 'read-only'}) on http://${shown}\n`);
+  process.stderr.write(`serving ${flags.bundle ? `bundle ${flags.bundle}` : `store ${layout.dir}`} (${writable ? 'pull and push' : 'read-only'}) on ${tls ? 'https' : 'http'}://${shown}\n`);
+  if (ca) {
+    process.stderr.write(
+      `clients trust the CA ${ca}; for containerd, /etc/containerd/certs.d/<registry>/hosts.toml:\n` +
+        `  server = "https://${shown}"\n  [host."https://${shown}"]\n    capabilities = ["pull", "resolve"]\n    ca = "${ca}"\n`,
+    );
+  }
   const signal = interruptSignal();
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   server.close();

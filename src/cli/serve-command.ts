@@ -16,6 +16,10 @@ export function serveCommand(): Command {
     .option('--htpasswd <file>', 'require HTTP Basic authentication against these users (bcrypt hashes, htpasswd -B); they may pull')
     .option('--push-user <user>', 'with --htpasswd: this user may also push and delete (repeatable)', collect, [])
     .option('--anonymous-pull', 'with --htpasswd: pulling needs no credentials (pushing still does)')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); with --tls-key')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option('--tls-self-signed <dir>', 'serve HTTPS with a CA and certificate made in DIR (reused next time); prints the CA to trust')
+    .option('--tls-name <name>', 'with --tls-self-signed: a host name or IP the certificate is for, besides localhost and loopback (repeatable)', collect, [])
     .option('--access-log', 'print one JSON line per request on stdout')
     .addHelpText(
       'after',

@@ -6,6 +6,7 @@
  * and untagging by DELETE unless switched off. `/healthz`, `/readyz` and Prometheus `/metrics`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import type { Descriptor } from '../oci/descriptor.js';
 import { isDigest, type Digest } from '../oci/digest.js';
@@ -31,6 +32,8 @@ export interface RegistryServerOptions {
   title?: string;
   /** Who may pull and push (default: everyone). */
   access?: AccessPolicy;
+  /** Serve HTTPS with this PEM certificate (chain) and key. */
+  tls?: { cert: Buffer; key: Buffer };
   /** Called once per request when it is answered (an access log). */
   onRequest?: (entry: { method: string; path: string; status: number; bytes: number; ms: number }) => void;
 }
@@ -237,12 +240,12 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
   return pipeline(await layout.readBlob(digest), res);
 }
 
-/** An HTTP server answering the distribution API from `opts.layout`; call `listen` on it. */
+/** An HTTP (or, with `opts.tls`, HTTPS) server answering the distribution API from `opts.layout`; call `listen` on it. */
 export function createRegistryServer(opts: RegistryServerOptions): Server {
   const metrics = new ServeMetrics();
   const referrers = new Referrers(opts.layout);
   const html = registryPage(opts.title ?? opts.layout.dir);
-  return createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const started = Date.now();
     let bytes = 0;
     // Body bytes as written (headers set by writeHead are not readable back).
@@ -269,5 +272,6 @@ export function createRegistryServer(opts: RegistryServerOptions): Server {
         res.end(body);
       }
     });
-  });
+  };
+  return opts.tls ? createHttpsServer(opts.tls, listener) : createServer(listener);
 }

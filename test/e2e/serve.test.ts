@@ -8,10 +8,12 @@ import { type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { hashSync } from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerdImages, startContainerd } from '../helpers/containerd.js';
+import { makeCa, makeServerCert } from '../helpers/openssl.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { sideFor, skopeoCopy } from '../helpers/skopeo.js';
 import { validateRegistryImage } from '../helpers/validate.js';
@@ -22,16 +24,27 @@ let B: TestRegistry;
 const digests = new Map<string, string>();
 const servers: { child?: ChildProcess; done: Promise<CliResult> }[] = [];
 
+/** True once `url` answers 200 (over HTTPS trusting `ca` when given). */
+function answers(url: string, ca?: Buffer): Promise<boolean> {
+  if (!ca) return fetch(url).then((r) => r.status === 200, () => false);
+  return new Promise((resolve) => {
+    httpsGet(url, { ca }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    }).once('error', () => resolve(false));
+  });
+}
+
 /** Starts `airlock serve ...args` on a free port; resolves once it answers. */
-async function serve(args: string[]): Promise<{ base: string; host: string; server: (typeof servers)[number] }> {
+async function serve(args: string[], ca?: () => Promise<Buffer>): Promise<{ base: string; host: string; server: (typeof servers)[number] }> {
   const port = await freePort();
   const server: (typeof servers)[number] = { done: Promise.resolve({ code: 0, stdout: '', stderr: '' }) };
   server.done = sb.run(['serve', '--listen', `127.0.0.1:${port}`, ...args], { onSpawn: (c) => (server.child = c), timeoutMs: 120_000 });
   servers.push(server);
-  const base = `http://127.0.0.1:${port}`;
+  const base = `${ca ? 'https' : 'http'}://127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const ok = await fetch(`${base}/healthz`).then((r) => r.status === 200, () => false);
+    const ok = await answers(`${base}/healthz`, ca ? await ca().catch(() => undefined) : undefined);
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`serve did not answer: ${show(await Promise.race([server.done, new Promise<CliResult>((r) => setTimeout(() => r({ code: -1, stdout: '', stderr: 'still running' }), 100))]))}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -346,5 +359,45 @@ describe('airlock serve --htpasswd', () => {
     expect((await fetch(`${anon.base}/v2/registry.example.org/ceph/ceph/tags/list`)).status).toBe(200);
     expect((await fetch(`${anon.base}/v2/anon/x/blobs/uploads/`, { method: 'POST' })).status).toBe(401);
     expect((await fetch(`${anon.base}/v2/anon/x/blobs/uploads/`, { method: 'POST', headers: basic('writer', 'wpass') })).status).toBe(202);
+  });
+});
+
+describe('airlock serve over TLS', () => {
+  it('--tls-self-signed makes a CA nodes trust: skopeo and ctr pull over HTTPS with it', async () => {
+    const dir = join(sb.dir, 'tls');
+    const caFile = join(dir, 'ca.pem');
+    const s = await serve(['--tls-self-signed', dir], () => readFile(caFile));
+    expect(s.base.startsWith('https://')).toBe(true);
+    const name = 'registry.example.org/openstack/glance-api:2024.1';
+    await skopeoCopy(`docker://${s.host}/${name}`, `docker://${B.host}/over-tls/glance-api:1`, { src: { caFile }, dest: sideFor(B) });
+    await validateRegistryImage({ url: B.url, repository: 'over-tls/glance-api', reference: '1', expectDigest: digests.get(name)! });
+    // Without the CA, a client refuses it.
+    await expect(skopeoCopy(`docker://${s.host}/${name}`, `docker://${B.host}/over-tls/x:1`, { dest: sideFor(B) })).rejects.toThrow(/certificate/);
+    const C = await startContainerd();
+    try {
+      const hostsDir = join(sb.dir, 'certs.d-tls');
+      await mkdir(join(hostsDir, s.host), { recursive: true });
+      await writeFile(join(hostsDir, s.host, 'hosts.toml'), `server = "https://${s.host}"\n\n[host."https://${s.host}"]\n  capabilities = ["pull", "resolve"]\n  ca = "${caFile}"\n`);
+      await C.ctr(['images', 'pull', '--hosts-dir', hostsDir, `${s.host}/registry.example.org/ceph/ceph:v18`], { namespace: 'tls' });
+      expect((await containerdImages(C, 'tls')).get(`${s.host}/registry.example.org/ceph/ceph:v18`)).toBe(digests.get('registry.example.org/ceph/ceph:v18'));
+    } finally {
+      await C.stop();
+    }
+    s.server.child!.kill('SIGTERM');
+    expect((await s.server.done).stderr).toContain(`clients trust the CA ${caFile}`);
+  });
+
+  it('--tls-cert/--tls-key serve a given pair; airlock pulls with --registry-ca', async () => {
+    const dir = join(sb.dir, 'given');
+    await mkdir(dir, { recursive: true });
+    const ca = await makeCa(dir);
+    const cert = await makeServerCert(dir, ca);
+    const s = await serve(['--tls-cert', cert.certFile, '--tls-key', cert.keyFile], () => readFile(ca.certFile));
+    const name = 'registry.example.org/openstack/nova-api:2024.1';
+    const r = await sb.run(['copy', `docker://${s.host}/${name}`, `docker://${B.host}/given-tls/nova-api:1`, '--registry-ca', `${s.host}=${ca.certFile}`]);
+    expect(r.code, show(r)).toBe(0);
+    await validateRegistryImage({ url: B.url, repository: 'given-tls/nova-api', reference: '1', expectDigest: digests.get(name)! });
+    const bad = await sb.run(['serve', '--tls-cert', cert.certFile, '--listen', '127.0.0.1:0']);
+    expect(bad.code).toBe(2);
   });
 });
