@@ -4,6 +4,7 @@ import { interruptExitCode } from './interrupt.js';
 import { bundleCommand } from './bundle-command.js';
 import { inventoryCommand } from './inventory-command.js';
 import { serveCommand } from './serve-command.js';
+import { gcCommand } from './gc-command.js';
 import { backupCommand, restoreCommand } from './backup-command.js';
 import { copyCommand } from './copy-command.js';
 import { diffCommand } from './diff-command.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   program.addCommand(bundleCommand().exitOverride());
   program.addCommand(inventoryCommand().exitOverride());
   program.addCommand(serveCommand().exitOverride());
+  program.addCommand(gcCommand().exitOverride());
   program.addCommand(backupCommand().exitOverride());
   program.addCommand(restoreCommand().exitOverride());
   program.addCommand(warmCommand().exitOverride());

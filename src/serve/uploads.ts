@@ -12,6 +12,9 @@ import { pipeline } from 'node:stream/promises';
 import type { Digest } from '../oci/digest.js';
 import { LAYOUT_WORK_DIR, type OciLayout } from '../transport/layout/layout.js';
 
+/** An upload no byte reached for this long is abandoned. */
+export const UPLOAD_STALE_MS = 60 * 60 * 1000;
+
 /** One upload in progress. */
 export interface Upload {
   id: string;
@@ -29,15 +32,30 @@ export class Uploads {
     this.dir = path.join(layout.dir, LAYOUT_WORK_DIR, 'uploads');
   }
 
-  /** Starts a session with an empty file. */
+  /** Starts a session with an empty file (and first ends sessions untouched for `UPLOAD_STALE_MS`). */
   async start(): Promise<Upload> {
     await fs.mkdir(this.dir, { recursive: true });
+    await this.sweep();
     const id = randomUUID();
     const file = path.join(this.dir, id);
     await fs.writeFile(file, '');
     const u = { id, file, size: 0 };
     this.live.set(id, u);
     return u;
+  }
+
+  /** Removes the files of uploads untouched for `UPLOAD_STALE_MS` (abandoned by a client, or left by a killed server), and their sessions. */
+  async sweep(now = Date.now()): Promise<number> {
+    let removed = 0;
+    for (const name of await fs.readdir(this.dir).catch(() => [] as string[])) {
+      const file = path.join(this.dir, name);
+      const st = await fs.stat(file).catch(() => undefined);
+      if (!st || now - st.mtimeMs < UPLOAD_STALE_MS) continue;
+      await fs.rm(file, { force: true });
+      this.live.delete(name);
+      removed++;
+    }
+    return removed;
   }
 
   /** The session `id`, or undefined. */

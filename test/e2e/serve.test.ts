@@ -6,7 +6,7 @@
  */
 import { type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
@@ -301,6 +301,27 @@ describe('airlock serve', () => {
       expect((await containerdImages(C, 'mirrored')).get(ceph)).toBe(digests.get(ceph));
     } finally {
       await C.stop();
+    }
+  });
+
+  it('forgets uploads abandoned for an hour; airlock gc removes blobs nothing reaches while it serves', async () => {
+    const first = (await fetch(`${base}/v2/gc/x/blobs/uploads/`, { method: 'POST' })).headers.get('location')!;
+    const id = first.split('/').pop()!;
+    const old = new Date(Date.now() - 2 * 3600_000);
+    await utimes(join(sb.store, '.airlock', 'uploads', id), old, old);
+    expect((await fetch(`${base}/v2/gc/x/blobs/uploads/`, { method: 'POST' })).status).toBe(202);
+    expect((await fetch(`${base}${first}`)).status).toBe(404);
+    // An unreferenced blob goes; every served image stays whole.
+    const loose = Buffer.from('nothing names me');
+    const looseDigest = `sha256:${createHash('sha256').update(loose).digest('hex')}`;
+    expect((await fetch(`${base}/v2/gc/x/blobs/uploads/?digest=${looseDigest}`, { method: 'POST', body: loose })).status).toBe(201);
+    const r = await sb.run(['gc', '--grace', '0', '--json']);
+    expect(r.code, show(r)).toBe(0);
+    expect((JSON.parse(r.stdout) as { blobs: { digest: string }[] }).blobs.map((b) => b.digest)).toContain(looseDigest);
+    expect((await fetch(`${base}/v2/gc/x/blobs/${looseDigest}`, { method: 'HEAD' })).status).toBe(404);
+    for (const [name, digest] of digests) {
+      const [repo, tag] = [name.slice(0, name.lastIndexOf(':')), name.slice(name.lastIndexOf(':') + 1)];
+      await validateRegistryImage({ url: base, repository: repo, reference: tag, expectDigest: digest });
     }
   });
 
