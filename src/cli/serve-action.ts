@@ -8,7 +8,8 @@ import { Uploads } from '../serve/uploads.js';
 import { ArchiveLayout } from '../transport/archive/archive-layout.js';
 import type { LayoutContent } from '../transport/layout/content.js';
 import { interruptSignal } from './interrupt.js';
-import { openStore } from './store-open.js';
+import { OciLayout } from '../transport/layout/layout.js';
+import { defaultStoreDir } from '../transport/layout/store.js';
 
 /** Flags of `airlock serve`. */
 export interface ServeFlags {
@@ -53,7 +54,8 @@ function listenAddress(text: string): { host: string; port: number } {
 export async function run(flags: ServeFlags): Promise<void> {
   if (flags.store && flags.bundle) throw new AirlockError(ErrorCodes.USAGE, 'give --store or --bundle, not both');
   const { host, port } = listenAddress(flags.listen);
-  const store = flags.bundle ? undefined : await openStore(flags.store);
+  // A registry starts empty: the store is made when missing.
+  const store = flags.bundle ? undefined : await OciLayout.open(flags.store ?? defaultStoreDir(), { create: true });
   const layout: LayoutContent = store ?? (await ArchiveLayout.open(flags.bundle!));
   // A bundle is read only; the store takes pushes unless --read-only.
   const writable = store && !flags.readOnly ? store : undefined;

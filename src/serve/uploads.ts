@@ -1,14 +1,15 @@
 /**
  * Blob upload sessions of the distribution API: bytes appended to a temporary file in the
  * store's work folder (PATCH chunks in order, checked against Content-Range), then, on the
- * closing PUT, verified against the digest the client names and moved into the blob store
- * (which hashes again while writing: nothing unverified gets a final name).
+ * closing PUT, checked against the digest the client names (hashed as the bytes arrived) and
+ * moved into the blob store as it is: nothing unverified gets a final name.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { AirlockError, ErrorCodes } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { LAYOUT_WORK_DIR, type OciLayout } from '../transport/layout/layout.js';
 
@@ -21,6 +22,8 @@ export interface Upload {
   file: string;
   /** Bytes received so far. */
   size: number;
+  /** sha256 of those bytes, fed as they arrive (chunks come in order). */
+  hash: Hash;
 }
 
 /** Upload sessions of one store. */
@@ -39,7 +42,7 @@ export class Uploads {
     const id = randomUUID();
     const file = path.join(this.dir, id);
     await fs.writeFile(file, '');
-    const u = { id, file, size: 0 };
+    const u = { id, file, size: 0, hash: createHash('sha256') };
     this.live.set(id, u);
     return u;
   }
@@ -65,7 +68,13 @@ export class Uploads {
 
   /** Appends `body` to the session (at most `limit` bytes in all); the new size. */
   async append(u: Upload, body: Readable): Promise<number> {
-    await pipeline(body, createWriteStream(u.file, { flags: 'a' }));
+    const hashing = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        u.hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    await pipeline(body, hashing, createWriteStream(u.file, { flags: 'a' }));
     u.size = (await fs.stat(u.file)).size;
     return u.size;
   }
@@ -75,8 +84,16 @@ export class Uploads {
    * writer hashes them), then ends the session. DIGEST_MISMATCH when they are not that digest.
    */
   async finish(u: Upload, digest: Digest): Promise<void> {
+    const desc = { mediaType: 'application/octet-stream', digest, size: u.size };
     try {
-      await this.layout.writeBlob({ mediaType: 'application/octet-stream', digest, size: u.size }, createReadStream(u.file));
+      if (digest.startsWith('sha256:')) {
+        // Hashed as it arrived: the file itself becomes the blob, no second write.
+        const actual = `sha256:${u.hash.copy().digest('hex')}`;
+        if (actual !== digest) throw new AirlockError(ErrorCodes.DIGEST_MISMATCH, `upload ${u.id}: expected ${digest}, got ${actual}`, { expected: digest, actual });
+        await this.layout.adoptVerifiedBlob(u.file, desc);
+      } else {
+        await this.layout.writeBlob(desc, createReadStream(u.file));
+      }
     } finally {
       await this.cancel(u);
     }

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import type { Descriptor } from '../../oci/descriptor.js';
 import { digestAlgorithm, digestHex, parseDigest, verifyBytes, VerifyingStream, type Digest } from '../../oci/digest.js';
+import { AirlockError, ErrorCodes } from '../../errors.js';
 import { isErrno, removeQuietly, storeIo, syncDir, syncedFileWriter, tempName, writeFileAtomic } from './fsutil.js';
 import { layoutInvalid } from './index-file.js';
 
@@ -89,6 +90,37 @@ export class BlobStore {
       await handle?.close().catch(() => undefined);
       await removeQuietly(tmp);
       if (origin === 'input' || data.errored) throw err;
+      throw storeIo(err, 'cannot write blob', final);
+    }
+    await syncDir(path.dirname(final));
+    return 'written';
+  }
+
+  /**
+   * Moves `file`, whose bytes the caller hashed as they arrived and found to be `desc.digest`
+   * with `desc.size` bytes, into the store under that digest (synced, then renamed: a blob
+   * under its final name is whole). The file must be on the store's file system.
+   */
+  async adoptVerified(file: string, desc: Descriptor): Promise<WriteResult> {
+    const final = this.blobPath(desc.digest);
+    if ((await this.hasBlob(desc.digest)) === desc.size) {
+      await removeQuietly(file);
+      await this.touch(desc.digest);
+      return 'exists';
+    }
+    try {
+      const handle = await fs.open(file, 'r+');
+      try {
+        if ((await handle.stat()).size !== desc.size) throw new AirlockError(ErrorCodes.SIZE_MISMATCH, `blob ${desc.digest}: the file is not ${desc.size} bytes`, { digest: desc.digest });
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.mkdir(path.dirname(final), { recursive: true });
+      await fs.rename(file, final);
+    } catch (err) {
+      await removeQuietly(file);
+      if (err instanceof AirlockError) throw err;
       throw storeIo(err, 'cannot write blob', final);
     }
     await syncDir(path.dirname(final));

@@ -129,6 +129,11 @@ export class OciLayout {
     return this.blobs.writeBlob(desc, data);
   }
 
+  /** See `BlobStore.adoptVerified`: a file already hashed to `desc.digest` moved into the store. */
+  adoptVerifiedBlob(file: string, desc: Descriptor): Promise<WriteResult> {
+    return this.blobs.adoptVerified(file, desc);
+  }
+
   /** See `BlobStore.writeBytes`. */
   writeBytes(desc: Descriptor, bytes: Uint8Array): Promise<WriteResult> {
     return this.blobs.writeBytes(desc, bytes);
