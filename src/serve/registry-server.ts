@@ -65,6 +65,19 @@ function sendPage(res: ServerResponse, head: boolean, url: URL, body: object, p:
   res.end(head ? undefined : text);
 }
 
+/**
+ * The store repository a requested name means: itself when the store has it; else the one
+ * store repository that is `REGISTRY/name` (an image mirrored with `airlock mirror --to
+ * THIS-REGISTRY` is named `THIS-REGISTRY/name` in the lock, and keeps its source registry in
+ * the store); else the name as given (answered as unknown).
+ */
+async function storeName(layout: LayoutContent, name: string): Promise<string> {
+  const all = await layout.refs.repositories();
+  if (all.includes(name)) return name;
+  const found = all.filter((r) => r.endsWith(`/${name}`) && r.indexOf('/') === r.length - name.length - 1 && /[.:]|^localhost$/.test(r.slice(0, r.indexOf('/'))));
+  return found.length === 1 ? found[0]! : name;
+}
+
 /** The manifest `reference` (a tag or a digest) names in repository `name`, or null. */
 async function findManifest(layout: LayoutContent, name: string, reference: string): Promise<Descriptor | null> {
   if (isDigest(reference)) {
@@ -182,8 +195,8 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
     res.setHeader('allow', 'GET, HEAD');
     return sendError(res, head, 405, 'UNSUPPORTED', 'uploads are not served: this registry is read-only');
   }
-  const name = route.name;
-  if (!validName(name)) return sendError(res, head, 400, 'NAME_INVALID', `invalid repository name: ${JSON.stringify(name.slice(0, 300))}`);
+  if (!validName(route.name)) return sendError(res, head, 400, 'NAME_INVALID', `invalid repository name: ${JSON.stringify(route.name.slice(0, 300))}`);
+  const name = await storeName(layout, route.name);
   const tags = (await layout.refs.tags(name)).sort();
   if (route.kind === 'tags') {
     if (tags.length === 0 && !(await layout.refs.repositories()).includes(name)) return sendError(res, head, 404, 'NAME_UNKNOWN', `repository ${name} is not known`);

@@ -97,6 +97,9 @@ describe('airlock serve', () => {
     expect(byDigest.status).toBe(200);
     expect(byDigest.headers.get('content-length')).toBe(String(bytes.length));
     expect((await byDigest.arrayBuffer()).byteLength).toBe(0);
+    // A name without its source registry (what a lock's destination on this registry names) finds the one image it can mean.
+    const short = await fetch(`${base}/v2/ceph/ceph/manifests/v18`, { headers: { accept: ACCEPT } });
+    expect(short.headers.get('docker-content-digest')).toBe(d);
     // containerd's mirror request: the path without the registry, the registry in ns=.
     const mirrored = await fetch(`${base}/v2/ceph/ceph/manifests/v18?ns=registry.example.org`, { headers: { accept: ACCEPT } });
     expect(mirrored.status).toBe(200);
