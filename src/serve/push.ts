@@ -11,13 +11,9 @@ import { isDigest, type Digest } from '../oci/digest.js';
 import { childDescriptors, parseManifest } from '../oci/manifest.js';
 import type { OciLayout } from '../transport/layout/layout.js';
 import { sendError } from './errors.js';
-import { TAG_PATTERN } from './routes.js';
+import { API_VERSION, MAX_MANIFEST_BYTES, TAG_PATTERN } from './routes.js';
 import type { Uploads } from './uploads.js';
 
-/** Largest manifest accepted. */
-export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-
-const API_VERSION = { 'docker-distribution-api-version': 'registry/2.0' };
 
 /** Where the store is written. */
 export interface PushTarget {
@@ -129,12 +125,15 @@ export async function handleManifestPut(t: PushTarget, req: IncomingMessage, res
   if (isDigest(reference) && reference !== digest) return sendError(res, false, 400, 'DIGEST_INVALID', `the manifest is ${digest}, not ${reference}`);
   const declared = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
   let manifest;
+  let raw: { mediaType?: string; subject?: { digest?: unknown } };
   try {
     manifest = parseManifest(bytes, declared || undefined);
+    // The fields parseManifest does not keep: the media type as written, the subject.
+    raw = JSON.parse(bytes.toString('utf8')) as typeof raw;
   } catch (err) {
     return sendError(res, false, 400, 'MANIFEST_INVALID', `not a manifest: ${(err as Error).message}`);
   }
-  const mediaType = (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ?? declared;
+  const mediaType = raw.mediaType ?? declared;
   if (!mediaType) return sendError(res, false, 400, 'MANIFEST_INVALID', 'no media type: give mediaType in the manifest or a Content-Type');
   const missing: string[] = [];
   for (const child of childDescriptors(manifest)) if ((await t.layout.hasBlob(child.digest)) !== child.size) missing.push(child.digest);
@@ -142,7 +141,7 @@ export async function handleManifestPut(t: PushTarget, req: IncomingMessage, res
   const desc = { mediaType, digest, size: bytes.length };
   await t.layout.writeBytes(desc, bytes);
   if (!isDigest(reference)) await t.layout.setRef(`${name}:${reference}`, desc);
-  const subject = (JSON.parse(bytes.toString('utf8')) as { subject?: { digest?: unknown } }).subject?.digest;
+  const subject = raw.subject?.digest;
   if (typeof subject === 'string') {
     // Kept as an unnamed entry: the referrers API finds it there, and prune keeps it.
     await t.layout.addUnnamed(desc);

@@ -1,9 +1,10 @@
 /**
- * A read-only OCI Distribution v1.1 registry over an image layout read in place: the store
- * (its full references are the repository names: `registry.example.org/openstack/nova-api`),
- * or a bundle. Pull: manifests by tag and digest, blobs with Range, tag lists and the catalog
- * with `n`/`last` pagination, the referrers API, HEAD everywhere; a web page at `/`. Push into the store (push.ts) unless read-only,
- * and untagging by DELETE unless switched off. `/healthz`, `/readyz` and Prometheus `/metrics`.
+ * An OCI Distribution v1.1 registry over an image layout read in place: the store (its full
+ * references are the repository names: `registry.example.org/openstack/nova-api`), or a
+ * bundle. Pull: manifests by tag and digest, blobs with Range, tag lists and the catalog with
+ * `n`/`last` pagination, the referrers API, HEAD everywhere; a web page at `/`. Push into the
+ * store (push.ts) unless read-only, and untagging by DELETE unless switched off. `/healthz`,
+ * `/readyz` and Prometheus `/metrics`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -18,7 +19,7 @@ import { ServeMetrics } from './metrics.js';
 import { registryPage } from './page.js';
 import { Referrers } from './referrers.js';
 import { handleManifestDelete, handleManifestPut, handleUpload, type PushTarget } from './push.js';
-import { routeOf, TAG_PATTERN, validName } from './routes.js';
+import { API_VERSION, MAX_MANIFEST_BYTES, routeOf, TAG_PATTERN, validName } from './routes.js';
 
 /** What the server serves and how. */
 export interface RegistryServerOptions {
@@ -37,8 +38,6 @@ export interface RegistryServerOptions {
   /** Called once per request when it is answered (an access log). */
   onRequest?: (entry: { method: string; path: string; status: number; bytes: number; ms: number }) => void;
 }
-
-const API_VERSION = { 'docker-distribution-api-version': 'registry/2.0' };
 
 /** `n` and `last` of a paginated list: the page after `last`, at most `n` long, and whether more follow. */
 function page(all: string[], url: URL): { items: string[]; more: boolean; n?: number } | 'invalid' {
@@ -78,44 +77,50 @@ async function storeName(layout: LayoutContent, name: string): Promise<string> {
   return found.length === 1 ? found[0]! : name;
 }
 
-/** The manifest `reference` (a tag or a digest) names in repository `name`, or null. */
-async function findManifest(layout: LayoutContent, name: string, reference: string): Promise<Descriptor | null> {
+/** A manifest to answer with: its digest, its bytes (verified), its media type. */
+interface ServedManifest {
+  digest: Digest;
+  bytes: Buffer;
+  mediaType: string;
+}
+
+/** `bytes` as a JSON object, or undefined. */
+function jsonObject(bytes: Buffer): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(bytes.toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The manifest `reference` (a tag or a digest) names in repository `name`, read once, or null.
+ * By digest: an image the layout names, or a child manifest (an index's platform image, in
+ * no index entry): a stored blob that is a manifest, never a layer or a config.
+ */
+async function readManifest(layout: LayoutContent, name: string, reference: string): Promise<ServedManifest | null> {
+  let desc: Descriptor | null;
   if (isDigest(reference)) {
-    // By digest: the image must be one the repository names, or a child of one.
-    const d = await layout.refs.byDigest(reference);
-    if (d) return d;
-    // A child manifest (an index's platform image) is in no index entry: a stored blob that is a manifest.
-    const size = await layout.hasBlob(reference);
-    if (size === null || size > MAX_MANIFEST_BYTES) return null;
-    const bytes = await layout.readBytes(reference, size);
-    return isManifestJson(bytes) ? { mediaType: '', digest: reference, size } : null;
+    desc = await layout.refs.byDigest(reference);
+    if (!desc) {
+      const size = await layout.hasBlob(reference);
+      if (size === null || size > MAX_MANIFEST_BYTES) return null;
+      desc = { mediaType: '', digest: reference, size };
+    }
+  } else {
+    const ref = joinName({ repository: name, tag: reference });
+    desc = ref === undefined ? null : await layout.findRef(ref);
   }
-  const ref = joinName({ repository: name, tag: reference });
-  return ref === undefined ? null : layout.findRef(ref);
-}
-
-/** Largest manifest served (the spec lets registries refuse larger ones at 4 MiB). */
-const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-
-/** True for bytes that are an image manifest or index (JSON with schemaVersion 2), not a layer or config. */
-function isManifestJson(bytes: Buffer): boolean {
-  try {
-    const m = JSON.parse(bytes.toString('utf8')) as { schemaVersion?: unknown; layers?: unknown; manifests?: unknown };
-    return m.schemaVersion === 2 && (Array.isArray(m.layers) || Array.isArray(m.manifests));
-  } catch {
-    return false;
-  }
-}
-
-/** The manifest's media type: its own `mediaType`, else its index entry's. */
-function mediaTypeOf(bytes: Buffer, fallback: string): string {
-  try {
-    const m = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown };
-    if (typeof m.mediaType === 'string') return m.mediaType;
-  } catch {
-    // Served as stored; the type falls back to the index entry's.
-  }
-  return fallback || 'application/vnd.oci.image.manifest.v1+json';
+  if (!desc) return null;
+  const bytes = await layout.readBytes(desc.digest as Digest, desc.size);
+  const m = jsonObject(bytes);
+  // Named entries are manifests by construction; a bare blob must show it is one.
+  const isManifest = m !== undefined && m.schemaVersion === 2 && (Array.isArray(m.layers) || Array.isArray(m.manifests));
+  if (desc.mediaType === '' && !isManifest) return null;
+  // Its own mediaType, else its index entry's, else OCI's image manifest.
+  const mediaType = typeof m?.mediaType === 'string' ? m.mediaType : desc.mediaType || 'application/vnd.oci.image.manifest.v1+json';
+  return { digest: desc.digest as Digest, bytes, mediaType };
 }
 
 /** A parsed `Range: bytes=a-b` for a blob of `size` bytes: the inclusive range, 'unsatisfiable', or undefined (whole blob). */
@@ -197,8 +202,8 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
   }
   if (!validName(route.name)) return sendError(res, head, 400, 'NAME_INVALID', `invalid repository name: ${JSON.stringify(route.name.slice(0, 300))}`);
   const name = await storeName(layout, route.name);
-  const tags = (await layout.refs.tags(name)).sort();
   if (route.kind === 'tags') {
+    const tags = (await layout.refs.tags(name)).sort();
     if (tags.length === 0 && !(await layout.refs.repositories()).includes(name)) return sendError(res, head, 404, 'NAME_UNKNOWN', `repository ${name} is not known`);
     const p = page(tags, url);
     if (p === 'invalid') return sendError(res, head, 400, 'PAGINATION_NUMBER_INVALID', 'n must be a whole number');
@@ -220,17 +225,16 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
   if (route.kind === 'manifest') {
     const ref = route.reference;
     if (!isDigest(ref) && !TAG_PATTERN.test(ref)) return sendError(res, head, 400, 'MANIFEST_INVALID', `invalid reference: ${JSON.stringify(ref.slice(0, 200))}`);
-    const desc = await findManifest(layout, name, ref);
-    if (!desc) return sendError(res, head, 404, 'MANIFEST_UNKNOWN', `manifest unknown: ${name}:${ref}`);
-    const bytes = await layout.readBytes(desc.digest as Digest, desc.size);
+    const m = await readManifest(layout, name, ref);
+    if (!m) return sendError(res, head, 404, 'MANIFEST_UNKNOWN', `manifest unknown: ${name}:${ref}`);
     res.writeHead(200, {
       ...API_VERSION,
-      'content-type': mediaTypeOf(bytes, desc.mediaType),
-      'content-length': bytes.length,
-      'docker-content-digest': desc.digest,
-      etag: `"${desc.digest}"`,
+      'content-type': m.mediaType,
+      'content-length': m.bytes.length,
+      'docker-content-digest': m.digest,
+      etag: `"${m.digest}"`,
     });
-    return void res.end(head ? undefined : bytes);
+    return void res.end(head ? undefined : m.bytes);
   }
   // Blobs: by digest, from the layout's one blob store.
   if (!isDigest(route.digest)) return sendError(res, head, 400, 'DIGEST_INVALID', `invalid digest: ${JSON.stringify(route.digest.slice(0, 200))}`);

@@ -1,8 +1,13 @@
 /**
- * The URL space of the OCI Distribution Specification v1.1 (`/v2/...`), parsed: which
+ * The URL space of the OCI Distribution Specification v1.1 (`/v2/...`), its limits, parsed: which
  * endpoint, which repository (a `ns=` query parameter, as containerd's mirror requests send
  * it, puts the upstream registry in front), which reference.
  */
+
+/** Sent with every API answer, as registries do. */
+export const API_VERSION = { 'docker-distribution-api-version': 'registry/2.0' };
+/** Largest manifest taken or served (the spec lets registries refuse larger ones at 4 MiB). */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /** Repository names the spec allows: path components of lowercase alphanumerics and separators. */
 export const NAME_PATTERN = /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/;
