@@ -66,19 +66,17 @@ async function verifyVolumes(b: OpenedBundle, set: VolumeSet, signal?: AbortSign
     if (!same) problems.push({ index: -1, problem: 'the entry table in the volume list does not match the tar headers in the volumes' });
     return problems.map((p) => ({ file: path.basename(set.file), problem: p.problem, images: [] }));
   }
-  // Which images need a blob that lies (even in part) in a bad volume.
+  // Which volumes each image needs (a blob lying even in part in one), worked out once.
   const byBlob = new Map<string, number[]>();
   for (const e of b.layout.tar.entries.values()) byBlob.set(e.name, set.volumesOf(e.offset, e.offset + e.size));
-  const out: BundleVerification['volumes'] = [];
-  for (const p of problems.sort((x, y) => x.index - y.index)) {
-    const images: string[] = [];
-    for (const r of await b.layout.listRefs()) {
-      const c = await imageContent(b.layout, r.descriptor);
-      if ([r.descriptor.digest, ...c.blobs.keys()].some((d) => byBlob.get(`blobs/${d.replace(':', '/')}`)?.includes(p.index))) images.push(r.name);
-    }
-    out.push({ file: set.manifest.volumes[p.index]!.file, problem: p.problem, images });
+  const needs: { name: string; volumes: Set<number> }[] = [];
+  for (const r of await b.layout.listRefs()) {
+    const c = await imageContent(b.layout, r.descriptor);
+    needs.push({ name: r.name, volumes: new Set([r.descriptor.digest, ...c.blobs.keys()].flatMap((d) => byBlob.get(`blobs/${d.replace(':', '/')}`) ?? [])) });
   }
-  return out;
+  return problems
+    .sort((x, y) => x.index - y.index)
+    .map((p) => ({ file: set.manifest.volumes[p.index]!.file, problem: p.problem, images: needs.filter((n) => n.volumes.has(p.index)).map((n) => n.name) }));
 }
 
 /**

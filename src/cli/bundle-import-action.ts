@@ -5,6 +5,8 @@ import { indexTar } from '../transport/archive/tar-index.js';
 import { credentialHost } from '../transport/open.js';
 import { openBundle } from '../bundle/open.js';
 import { mirrorRegistryOptions, planMirrorInput, type MirrorInput } from '../mirror/input.js';
+import type { MirrorPair } from '../mirror/plan.js';
+import type { TransportContext } from '../transport/context.js';
 import { parseNamespace } from '../transport/location.js';
 import { contextOf, engineOptions, type CopyFlags } from './common-flags.js';
 import { positiveInt, registryOptions } from './registry-flags.js';
@@ -41,15 +43,18 @@ export async function run(file: string, flags: BundleImportFlags): Promise<void>
   const to = parseNamespace(flags.to);
   const input: MirrorInput = { kind: 'lock', file, lock: bundle.lock };
   const ctx = contextOf(flags, mirrorRegistryOptions(registryOptions(flags), input, { to, creds: flags.destCreds }));
-  let pairs;
-  try {
-    pairs = heldFromTarget(bundle, await planMirrorInput(input, { ctx, to, from: parseNamespace(`oci-archive:${file}`), only: flags.only }));
-  } catch (err) {
-    await ctx.close();
-    throw err;
-  }
-  try {
+  await importPlanned(ctx, flags, Boolean(flags.keepGoing) || absent.length > 0, async () => {
+    const pairs = heldFromTarget(bundle, await planMirrorInput(input, { ctx, to, from: parseNamespace(`oci-archive:${file}`), only: flags.only }));
     await ensureAssumed(bundle, pairs, ctx, Boolean(flags.dryRun));
+    return pairs;
+  });
+}
+
+/** Plans the pairs (the context closed when that fails), then copies them with live output; sets the exit code. */
+async function importPlanned(ctx: TransportContext, flags: BundleImportFlags, keepGoing: boolean, plan: () => Promise<MirrorPair[]>): Promise<void> {
+  let pairs: MirrorPair[];
+  try {
+    pairs = await plan();
   } catch (err) {
     await ctx.close();
     throw err;
@@ -57,7 +62,7 @@ export async function run(file: string, flags: BundleImportFlags): Promise<void>
   process.exitCode = await runWithOutput({
     pairs,
     ctx,
-    options: { ...engineOptions(flags), jobs: positiveInt('--jobs', flags.jobs, 4) || 1, keepGoing: Boolean(flags.keepGoing) || absent.length > 0 },
+    options: { ...engineOptions(flags), jobs: positiveInt('--jobs', flags.jobs, 4) || 1, keepGoing },
     ...(flags.json ? { json: true } : {}),
     ...(flags.report ? { reportFile: flags.report } : {}),
   });
@@ -75,19 +80,9 @@ async function isDockerArchive(file: string): Promise<boolean> {
 async function importForeign(scheme: 'oci-archive' | 'docker-archive', file: string, flags: BundleImportFlags): Promise<void> {
   const to = parseNamespace(flags.to);
   const ctx = contextOf(flags, registryOptions(flags, flags.destCreds && credentialHost(to) ? [[credentialHost(to)!, flags.destCreds]] : []));
-  let pairs;
-  try {
-    pairs = await foreignPairs(scheme, file, to, ctx, flags.only);
-  } catch (err) {
-    await ctx.close();
-    throw err;
-  }
-  process.stderr.write(`${file} carries no airlock lock (another tool wrote it): importing its ${pairs.length} named image(s) under their names\n`);
-  process.exitCode = await runWithOutput({
-    pairs,
-    ctx,
-    options: { ...engineOptions(flags), jobs: positiveInt('--jobs', flags.jobs, 4) || 1, keepGoing: Boolean(flags.keepGoing) },
-    ...(flags.json ? { json: true } : {}),
-    ...(flags.report ? { reportFile: flags.report } : {}),
+  await importPlanned(ctx, flags, Boolean(flags.keepGoing), async () => {
+    const pairs = await foreignPairs(scheme, file, to, ctx, flags.only);
+    process.stderr.write(`${file} carries no airlock lock (another tool wrote it): importing its ${pairs.length} named image(s) under their names\n`);
+    return pairs;
   });
 }
