@@ -2,10 +2,8 @@ import { AirlockError, ErrorCodes } from '../errors.js';
 import type { ImageReference } from '../ref/reference.js';
 import { DEFAULT_TRANSPORT, findTransport, transports } from './schemes.js';
 import type { Location, Transport } from './types.js';
+import { locationInvalid as fail } from './location-error.js';
 
-function fail(input: string, why: string): AirlockError {
-  return new AirlockError(ErrorCodes.LOCATION_INVALID, `invalid location "${input}": ${why}`, { location: input });
-}
 
 /** The transport a location belongs to; INTERNAL when its scheme was never registered. */
 export function transportOf(loc: Location): Transport {

@@ -1,16 +1,13 @@
 import * as path from 'node:path';
-import { AirlockError, ErrorCodes } from '../../errors.js';
-import { isDigest } from '../../oci/digest.js';
 import { parseReference, repositoryName } from '../../ref/reference.js';
 import type { TransportContext } from '../context.js';
 import type { Location, Transport } from '../types.js';
 import { DockerArchive, DockerArchiveReader, INDEX_REF } from './docker-archive-reader.js';
 import { DockerArchiveWriter } from './docker-archive-writer.js';
 import { placeByFullName } from '../layout/names.js';
+import { locationParts } from '../layout/oci-transport.js';
+import { locationInvalid as fail } from '../location-error.js';
 
-function fail(input: string, why: string): AirlockError {
-  return new AirlockError(ErrorCodes.LOCATION_INVALID, `invalid location "${input}": ${why}`, { location: input });
-}
 
 /** The REF part of a location: `repository:tag[@digest]`, `repository@digest`, `@N`, or '' for none. */
 function refText(loc: Pick<Location, 'repository' | 'tag' | 'digest'>): string {
@@ -24,13 +21,9 @@ function format(loc: Location): string {
 }
 
 function describeIn(file: string) {
-  return (repository: string, reference?: string) => format({ scheme: 'docker-archive', root: file, ...partsOf(repository, reference) });
+  return (repository: string, reference?: string) => format({ scheme: 'docker-archive', root: file, ...locationParts(repository, reference) });
 }
 
-function partsOf(repository: string, reference?: string): Pick<Location, 'repository' | 'tag' | 'digest'> {
-  if (reference === undefined || reference === '') return { repository };
-  return isDigest(reference) ? { repository, digest: reference } : { repository, tag: reference };
-}
 
 /** The run's shared, indexed handle on the archive at `file` (layer digests computed once per run). */
 function sharedArchive(ctx: TransportContext, file: string): Promise<DockerArchive> {

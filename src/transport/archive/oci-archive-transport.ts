@@ -7,10 +7,8 @@ import { layoutNameOf, locationParts } from '../layout/oci-transport.js';
 import type { Location, Transport } from '../types.js';
 import { ArchiveLayout } from './archive-layout.js';
 import { placeByFullName } from '../layout/names.js';
+import { locationInvalid as fail } from '../location-error.js';
 
-function fail(input: string, why: string): AirlockError {
-  return new AirlockError(ErrorCodes.LOCATION_INVALID, `invalid location "${input}": ${why}`, { location: input });
-}
 
 function format(loc: Location): string {
   const name = layoutNameOf(loc);

@@ -1,14 +1,11 @@
-import { AirlockError, ErrorCodes } from '../../errors.js';
 import { isDigest } from '../../oci/digest.js';
 import type { Location, Transport } from '../types.js';
 import { LayoutBackend, LayoutReader } from './backend.js';
 import { joinName, splitName } from './names.js';
 import { sharedLayout } from './open.js';
 import { placeByFullName } from './names.js';
+import { locationInvalid as fail } from '../location-error.js';
 
-function fail(input: string, why: string): AirlockError {
-  return new AirlockError(ErrorCodes.LOCATION_INVALID, `invalid location "${input}": ${why}`, { location: input });
-}
 
 /** The name part of a layout location: `repo:tag`, `repo@digest`, `tag`, and `@digest` after a tag. */
 export function layoutNameOf(loc: Location): string {
