@@ -8,7 +8,6 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { pipeline } from 'node:stream/promises';
 import type { Descriptor } from '../oci/descriptor.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import type { LayoutContent } from '../transport/layout/content.js';
@@ -18,6 +17,7 @@ import { sendError } from './errors.js';
 import { ServeMetrics } from './metrics.js';
 import { registryPage } from './page.js';
 import { Referrers } from './referrers.js';
+import { sendBlob } from './blobs.js';
 import { handleManifestDelete, handleManifestPut, handleUpload, type PushTarget } from './push.js';
 import { API_VERSION, MAX_MANIFEST_BYTES, routeOf, TAG_PATTERN, validName } from './routes.js';
 
@@ -123,23 +123,6 @@ async function readManifest(layout: LayoutContent, name: string, reference: stri
   return { digest: desc.digest as Digest, bytes, mediaType };
 }
 
-/** A parsed `Range: bytes=a-b` for a blob of `size` bytes: the inclusive range, 'unsatisfiable', or undefined (whole blob). */
-function rangeOf(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
-  if (!header) return undefined;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return undefined;
-  let start: number;
-  let end: number;
-  if (m[1] === '') {
-    start = Math.max(0, size - Number(m[2]));
-    end = size - 1;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-  }
-  return start > end || start >= size ? 'unsatisfiable' : { start, end };
-}
-
 async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referrers: Referrers, html: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
   const head = method === 'HEAD';
@@ -238,23 +221,7 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
   }
   // Blobs: by digest, from the layout's one blob store.
   if (!isDigest(route.digest)) return sendError(res, head, 400, 'DIGEST_INVALID', `invalid digest: ${JSON.stringify(route.digest.slice(0, 200))}`);
-  const digest = route.digest as Digest;
-  const size = await layout.hasBlob(digest);
-  if (size === null) return sendError(res, head, 404, 'BLOB_UNKNOWN', `blob unknown: ${digest}`);
-  const range = rangeOf(req.headers.range, size);
-  if (range === 'unsatisfiable') {
-    res.writeHead(416, { 'content-range': `bytes */${size}` });
-    return void res.end();
-  }
-  const headers = { ...API_VERSION, 'content-type': 'application/octet-stream', 'docker-content-digest': digest, 'accept-ranges': 'bytes', etag: `"${digest}"` };
-  if (range) {
-    res.writeHead(206, { ...headers, 'content-length': range.end - range.start + 1, 'content-range': `bytes ${range.start}-${range.end}/${size}` });
-    if (head) return void res.end();
-    return pipeline(await layout.readBlobRange(digest, range.start, range.end), res);
-  }
-  res.writeHead(200, { ...headers, 'content-length': size });
-  if (head) return void res.end();
-  return pipeline(await layout.readBlob(digest), res);
+  return sendBlob(layout, req, res, head, route.digest);
 }
 
 /** An HTTP (or, with `opts.tls`, HTTPS) server answering the distribution API from `opts.layout`; call `listen` on it. */
