@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { AirlockError, ErrorCodes } from '../errors.js';
-import { htpasswdAccess } from '../serve/access.js';
+import { basicAccess, htpasswdUsers, type AccessPolicy } from '../serve/access.js';
 import { createRegistryServer } from '../serve/registry-server.js';
 import { selfSignedPair } from '../serve/self-signed.js';
+import { TokenAuthority } from '../serve/token.js';
 import { Uploads } from '../serve/uploads.js';
 import { ArchiveLayout } from '../transport/archive/archive-layout.js';
 import type { LayoutContent } from '../transport/layout/content.js';
@@ -23,6 +24,8 @@ export interface ServeFlags {
   htpasswd?: string;
   pushUser: string[];
   anonymousPull?: boolean;
+  tokenAuth?: boolean;
+  tokenSecret?: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsSelfSigned?: string;
@@ -42,6 +45,21 @@ async function tlsOf(flags: ServeFlags): Promise<{ tls?: { cert: Buffer; key: Bu
   return { tls: { cert: await read(pair.certFile), key: await read(pair.keyFile) }, ca: pair.caFile };
 }
 
+/** Who may do what: nobody checked, HTTP Basic against --htpasswd, or Docker's token flow on top of it. */
+async function accessOf(flags: ServeFlags): Promise<{ access?: AccessPolicy; tokens?: TokenAuthority }> {
+  if (!flags.htpasswd) {
+    if (flags.pushUser.length > 0 || flags.anonymousPull || flags.tokenAuth || flags.tokenSecret) {
+      throw new AirlockError(ErrorCodes.USAGE, '--push-user, --anonymous-pull, --token-auth and --token-secret go with --htpasswd');
+    }
+    return {};
+  }
+  if (flags.tokenSecret && !flags.tokenAuth) throw new AirlockError(ErrorCodes.USAGE, '--token-secret goes with --token-auth');
+  const users = await htpasswdUsers(flags.htpasswd, { pushUsers: flags.pushUser, anonymousPull: Boolean(flags.anonymousPull) });
+  if (!flags.tokenAuth) return { access: basicAccess(users) };
+  const tokens = await TokenAuthority.create(users, flags.tokenSecret);
+  return { access: tokens.policy(), tokens };
+}
+
 /** `ADDR:PORT` (`[::1]:5000` for IPv6) -> host and port; USAGE when malformed. */
 function listenAddress(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
@@ -59,13 +77,13 @@ export async function run(flags: ServeFlags): Promise<void> {
   const layout: LayoutContent = store ?? (await ArchiveLayout.open(flags.bundle!));
   // A bundle is read only; the store takes pushes unless --read-only.
   const writable = store && !flags.readOnly ? store : undefined;
-  if (!flags.htpasswd && (flags.pushUser.length > 0 || flags.anonymousPull)) throw new AirlockError(ErrorCodes.USAGE, '--push-user and --anonymous-pull go with --htpasswd');
-  const access = flags.htpasswd ? await htpasswdAccess(flags.htpasswd, { pushUsers: flags.pushUser, anonymousPull: Boolean(flags.anonymousPull) }) : undefined;
+  const { access, tokens } = await accessOf(flags);
   const { tls, ca } = await tlsOf(flags);
   const server = createRegistryServer({
     layout,
     ...(tls ? { tls } : {}),
     ...(access ? { access } : {}),
+    ...(tokens ? { tokens } : {}),
     title: flags.bundle ? `bundle ${flags.bundle}` : `store ${layout.dir}`,
     ...(writable ? { push: { layout: writable, uploads: new Uploads(writable) }, deletes: flags.delete !== false } : {}),
     ...(flags.accessLog ? { onRequest: (e) => void process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`) } : {}),

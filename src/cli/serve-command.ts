@@ -16,6 +16,8 @@ export function serveCommand(): Command {
     .option('--htpasswd <file>', 'require HTTP Basic authentication against these users (bcrypt hashes, htpasswd -B); they may pull')
     .option('--push-user <user>', 'with --htpasswd: this user may also push and delete (repeatable)', collect, [])
     .option('--anonymous-pull', 'with --htpasswd: pulling needs no credentials (pushing still does)')
+    .option('--token-auth', 'with --htpasswd: Docker\'s token flow: 401 with a Bearer challenge, short-lived tokens from /token scoped to repository and action (Basic credentials still work on the API)')
+    .option('--token-secret <file>', 'with --token-auth: sign tokens with this key (at least 32 bytes), so replicas accept each other\'s tokens (default: a random key per start)')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); with --tls-key')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--tls-self-signed <dir>', 'serve HTTPS with a CA and certificate made in DIR (reused next time); prints the CA to trust')

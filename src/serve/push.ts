@@ -10,10 +10,10 @@ import { AirlockError, ErrorCodes } from '../errors.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { childDescriptors, parseManifest } from '../oci/manifest.js';
 import type { OciLayout } from '../transport/layout/layout.js';
+import { readBody } from './body.js';
 import { sendError } from './errors.js';
 import { API_VERSION, MAX_MANIFEST_BYTES, TAG_PATTERN } from './routes.js';
 import type { Uploads } from './uploads.js';
-
 
 /** Where the store is written. */
 export interface PushTarget {
@@ -35,18 +35,6 @@ function uploadStatus(res: ServerResponse, status: number, name: string, id: str
     'content-length': 0,
   });
   res.end();
-}
-
-/** Reads a request body of at most `max` bytes; undefined when it is larger. */
-async function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of req) {
-    n += (c as Buffer).length;
-    if (n > max) return undefined;
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** Moves a finished upload into the store as `digest`; answers 201, or DIGEST_INVALID (nothing stored). */

@@ -12,7 +12,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import type { LayoutContent } from '../transport/layout/content.js';
 import { joinName } from '../transport/layout/names.js';
-import { OPEN_ACCESS, type AccessPolicy } from './access.js';
+import { OPEN_ACCESS, REALM, type AccessPolicy, type Need } from './access.js';
 import { sendError } from './errors.js';
 import { ServeMetrics } from './metrics.js';
 import { registryPage } from './page.js';
@@ -20,6 +20,7 @@ import { Referrers } from './referrers.js';
 import { sendBlob } from './blobs.js';
 import { handleManifestDelete, handleManifestPut, handleUpload, type PushTarget } from './push.js';
 import { API_VERSION, MAX_MANIFEST_BYTES, routeOf, TAG_PATTERN, validName } from './routes.js';
+import { TOKEN_PATH, type TokenAuthority } from './token.js';
 
 /** What the server serves and how. */
 export interface RegistryServerOptions {
@@ -33,6 +34,8 @@ export interface RegistryServerOptions {
   title?: string;
   /** Who may pull and push (default: everyone). */
   access?: AccessPolicy;
+  /** Serves the token endpoint (Docker's token flow) when given. */
+  tokens?: TokenAuthority;
   /** Serve HTTPS with this PEM certificate (chain) and key. */
   tls?: { cert: Buffer; key: Buffer };
   /** Called once per request when it is answered (an access log). */
@@ -123,6 +126,18 @@ async function readManifest(layout: LayoutContent, name: string, reference: stri
   return { digest: desc.digest as Digest, bytes, mediaType };
 }
 
+/**
+ * What a request needs, by the name the client sent (before `ns=` mapping: token scopes name
+ * the repository as the client sees it): pull for reads, delete for DELETE, push for other
+ * writes; the catalog, the page and the base endpoint need pull of `registry:catalog`.
+ */
+function needOf(path: string, method: string): Need {
+  const route = routeOf(path);
+  const action = method === 'GET' || method === 'HEAD' ? 'pull' : method === 'DELETE' ? 'delete' : 'push';
+  if ('name' in route) return { type: 'repository', name: route.name, action };
+  return { type: 'registry', name: 'catalog', action };
+}
+
 async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referrers: Referrers, html: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
   const head = method === 'HEAD';
@@ -138,13 +153,16 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 3 });
     return void res.end(head ? undefined : 'ok\n');
   }
-  const verdict = await (opts.access ?? OPEN_ACCESS).check(req, method === 'GET' || method === 'HEAD' ? 'pull' : 'push');
-  if (verdict !== 'ok') {
+  if (url.pathname === TOKEN_PATH && opts.tokens) return opts.tokens.handle(req, res, url);
+  const isPage = url.pathname === '/' || url.pathname === '/index.html';
+  const verdict = await (opts.access ?? OPEN_ACCESS).check(req, needOf(rawPath, method), `${opts.tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`);
+  if (!verdict.ok) {
     req.resume();
-    if (verdict === 'unauthenticated') res.setHeader('www-authenticate', `Basic realm="${(opts.access ?? OPEN_ACCESS).realm}"`);
-    return sendError(res, head, verdict === 'unauthenticated' ? 401 : 403, verdict === 'unauthenticated' ? 'UNAUTHORIZED' : 'DENIED', verdict === 'unauthenticated' ? 'authentication required' : 'this user may not push or delete');
+    // A browser answers only a Basic challenge with a login prompt; the page's API calls then reuse it.
+    if (verdict.challenge) res.setHeader('www-authenticate', isPage ? `Basic realm="${REALM}"` : verdict.challenge);
+    return sendError(res, head, verdict.status, verdict.code, verdict.message);
   }
-  if ((url.pathname === '/' || url.pathname === '/index.html') && (method === 'GET' || method === 'HEAD')) {
+  if (isPage && (method === 'GET' || method === 'HEAD')) {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-cache', 'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'" });
     return void res.end(head ? undefined : html);
   }

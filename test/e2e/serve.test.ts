@@ -386,6 +386,88 @@ describe('airlock serve --htpasswd', () => {
   });
 });
 
+describe('airlock serve --token-auth (Docker token flow)', () => {
+  let t: { base: string; host: string };
+  const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
+  const tokenFor = async (scope: string, headers: Record<string, string> = {}) => {
+    const r = await fetch(`${t.base}/token?service=airlock&scope=${encodeURIComponent(scope)}`, { headers });
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as { token: string; access_token: string; expires_in: number };
+    expect(body.access_token).toBe(body.token);
+    expect(body.expires_in).toBe(300);
+    return body.token;
+  };
+  const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { access: { type: string; name: string; actions: string[] }[]; sub: string };
+  const codeOf = async (r: Response) => ((await r.json()) as { errors: { code: string }[] }).errors[0]!.code;
+
+  beforeAll(async () => {
+    const file = join(sb.dir, 'htpasswd-token');
+    await writeFile(file, `reader:${hashSync('rpass', 4)}\nwriter:${hashSync('wpass', 4)}\n`);
+    t = await serve(['--htpasswd', file, '--push-user', 'writer', '--token-auth']);
+  });
+
+  it('challenges with Bearer naming its /token realm, the service and the scope the request needs', async () => {
+    const r = await fetch(`${t.base}/v2/registry.example.org/ceph/ceph/manifests/v18`);
+    expect(r.status).toBe(401);
+    expect(await codeOf(r)).toBe('UNAUTHORIZED');
+    expect(r.headers.get('www-authenticate')).toBe(`Bearer realm="${t.base}/token",service="airlock",scope="repository:registry.example.org/ceph/ceph:pull"`);
+    const w = await fetch(`${t.base}/v2/pushed/x/blobs/uploads/`, { method: 'POST' });
+    expect(w.headers.get('www-authenticate')).toContain('scope="repository:pushed/x:pull,push"');
+    // The page asks with Basic, so a browser prompts.
+    expect((await fetch(`${t.base}/`)).headers.get('www-authenticate')).toBe('Basic realm="airlock"');
+  });
+
+  it('issues tokens granting only what the user may do; wrong credentials get no token', async () => {
+    const reader = claims(await tokenFor('repository:a/b:pull,push', basic('reader', 'rpass')));
+    expect(reader.sub).toBe('reader');
+    expect(reader.access).toEqual([{ type: 'repository', name: 'a/b', actions: ['pull'] }]);
+    const writer = claims(await tokenFor('repository:a/b:pull,push', basic('writer', 'wpass')));
+    expect(writer.access).toEqual([{ type: 'repository', name: 'a/b', actions: ['pull', 'push'] }]);
+    expect(claims(await tokenFor('repository:a/b:pull')).access).toEqual([{ type: 'repository', name: 'a/b', actions: [] }]);
+    expect((await fetch(`${t.base}/token?service=airlock&scope=repository:a/b:pull`, { headers: basic('reader', 'nope') })).status).toBe(401);
+    // OAuth2's password grant, as containerd sends it.
+    const form = new URLSearchParams({ grant_type: 'password', username: 'writer', password: 'wpass', service: 'airlock', scope: 'repository:a/b:push' });
+    const posted = await fetch(`${t.base}/token`, { method: 'POST', body: form });
+    expect(claims(((await posted.json()) as { access_token: string }).access_token).access).toEqual([{ type: 'repository', name: 'a/b', actions: ['push'] }]);
+  });
+
+  it('a token opens its repository and action only: another repository, a missing action, a forged or garbled token are 401', async () => {
+    const name = 'registry.example.org/ceph/ceph';
+    const token = await tokenFor(`repository:${name}:pull`, basic('reader', 'rpass'));
+    const ok = await fetch(`${t.base}/v2/${name}/manifests/v18`, { method: 'HEAD', headers: { authorization: `Bearer ${token}`, accept: ACCEPT } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('docker-content-digest')).toBe(digests.get(`${name}:v18`));
+    const other = await fetch(`${t.base}/v2/registry.example.org/openstack/nova-api/manifests/2024.1`, { headers: { authorization: `Bearer ${token}` } });
+    expect(other.status).toBe(401);
+    expect(await codeOf(other)).toBe('UNAUTHORIZED');
+    expect(other.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+    const push = await fetch(`${t.base}/v2/${name}/blobs/uploads/`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(push.status).toBe(401);
+    const [h, , sig] = token.split('.');
+    const forgedBody = Buffer.from(JSON.stringify({ ...claims(token), access: [{ type: 'repository', name: 'registry.example.org/openstack/nova-api', actions: ['pull'] }] })).toString('base64url');
+    for (const bad of [`${h}.${forgedBody}.${sig}`, 'not-a-token']) {
+      const r = await fetch(`${t.base}/v2/${name}/manifests/v18`, { headers: { authorization: `Bearer ${bad}` } });
+      expect(r.status).toBe(401);
+      expect(r.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    }
+  });
+
+  it('skopeo and airlock go through the flow: a reader pulls, a writer pushes, a reader push fails', async () => {
+    const name = 'registry.example.org/openstack/nova-api:2024.1';
+    await skopeoCopy(`docker://${t.host}/${name}`, `docker://${B.host}/token-pulled/nova-api:1`, { src: { tlsVerify: false, creds: { username: 'reader', password: 'rpass' } }, dest: sideFor(B) });
+    await validateRegistryImage({ url: B.url, repository: 'token-pulled/nova-api', reference: '1', expectDigest: digests.get(name)! });
+    await skopeoCopy(`docker://${B.host}/token-pulled/nova-api:1`, `docker://${t.host}/token/nova-api:1`, { src: sideFor(B), dest: { tlsVerify: false, creds: { username: 'writer', password: 'wpass' } } });
+    await expect(
+      skopeoCopy(`docker://${B.host}/token-pulled/nova-api:1`, `docker://${t.host}/token/refused:1`, { src: sideFor(B), dest: { tlsVerify: false, creds: { username: 'reader', password: 'rpass' } } }),
+    ).rejects.toThrow(/401|unauthorized|authentication required/i);
+    const r = await sb.run(['copy', `${t.host}/token/nova-api:1`, `${t.host}/token/by-airlock:1`, '--creds', `${t.host}=writer:wpass`]);
+    expect(r.code, show(r)).toBe(0);
+    const token = await tokenFor('repository:token/by-airlock:pull', basic('reader', 'rpass'));
+    const got = await fetch(`${t.base}/v2/token/by-airlock/manifests/1`, { method: 'HEAD', headers: { authorization: `Bearer ${token}`, accept: ACCEPT } });
+    expect(got.headers.get('docker-content-digest')).toBe(digests.get(name));
+  });
+});
+
 describe('airlock serve over TLS', () => {
   it('--tls-self-signed makes a CA nodes trust: skopeo and ctr pull over HTTPS with it', async () => {
     const dir = join(sb.dir, 'tls');
