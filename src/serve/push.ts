@@ -137,23 +137,3 @@ export async function handleManifestPut(t: PushTarget, req: IncomingMessage, res
   }
   created(res, `/v2/${name}/manifests/${digest}`, digest);
 }
-
-/**
- * Answers `DELETE /v2/<name>/manifests/<reference>`: a tag is untagged; a digest loses every
- * tag of `name` that points at it. The bytes stay (other repositories may name them; `airlock
- * store prune` drops what nothing names). 202, or MANIFEST_UNKNOWN.
- */
-export async function handleManifestDelete(t: PushTarget, res: ServerResponse, name: string, reference: string): Promise<void> {
-  let removed = false;
-  if (isDigest(reference)) {
-    for (const tag of await t.layout.refs.tags(name)) {
-      const d = await t.layout.findRef(`${name}:${tag}`);
-      if (d?.digest === reference) removed = (await t.layout.removeRef(`${name}:${tag}`)) || removed;
-    }
-  } else {
-    removed = await t.layout.removeRef(`${name}:${reference}`);
-  }
-  if (!removed) return sendError(res, false, 404, 'MANIFEST_UNKNOWN', `manifest unknown: ${name}:${reference}`);
-  res.writeHead(202, { ...API_VERSION, 'content-length': 0 });
-  res.end();
-}

@@ -8,18 +8,18 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Descriptor } from '../oci/descriptor.js';
-import { isDigest, type Digest } from '../oci/digest.js';
+import { isDigest } from '../oci/digest.js';
 import type { LayoutContent } from '../transport/layout/content.js';
-import { joinName } from '../transport/layout/names.js';
 import { OPEN_ACCESS, REALM, type AccessPolicy, type Need } from './access.js';
 import { sendError } from './errors.js';
 import { ServeMetrics } from './metrics.js';
 import { registryPage } from './page.js';
 import { Referrers } from './referrers.js';
 import { sendBlob } from './blobs.js';
-import { handleManifestDelete, handleManifestPut, handleUpload, type PushTarget } from './push.js';
-import { API_VERSION, MAX_MANIFEST_BYTES, routeOf, TAG_PATTERN, validName } from './routes.js';
+import { readManifest } from './manifests.js';
+import { handleBlobDelete, handleManifestDelete } from './deletes.js';
+import { handleManifestPut, handleUpload, type PushTarget } from './push.js';
+import { API_VERSION, routeOf, TAG_PATTERN, validName } from './routes.js';
 import { TOKEN_PATH, type TokenAuthority } from './token.js';
 
 /** What the server serves and how. */
@@ -80,52 +80,6 @@ async function storeName(layout: LayoutContent, name: string): Promise<string> {
   return found.length === 1 ? found[0]! : name;
 }
 
-/** A manifest to answer with: its digest, its bytes (verified), its media type. */
-interface ServedManifest {
-  digest: Digest;
-  bytes: Buffer;
-  mediaType: string;
-}
-
-/** `bytes` as a JSON object, or undefined. */
-function jsonObject(bytes: Buffer): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(bytes.toString('utf8'));
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The manifest `reference` (a tag or a digest) names in repository `name`, read once, or null.
- * By digest: an image the layout names, or a child manifest (an index's platform image, in
- * no index entry): a stored blob that is a manifest, never a layer or a config.
- */
-async function readManifest(layout: LayoutContent, name: string, reference: string): Promise<ServedManifest | null> {
-  let desc: Descriptor | null;
-  if (isDigest(reference)) {
-    desc = await layout.refs.byDigest(reference);
-    if (!desc) {
-      const size = await layout.hasBlob(reference);
-      if (size === null || size > MAX_MANIFEST_BYTES) return null;
-      desc = { mediaType: '', digest: reference, size };
-    }
-  } else {
-    const ref = joinName({ repository: name, tag: reference });
-    desc = ref === undefined ? null : await layout.findRef(ref);
-  }
-  if (!desc) return null;
-  const bytes = await layout.readBytes(desc.digest as Digest, desc.size);
-  const m = jsonObject(bytes);
-  // Named entries are manifests by construction; a bare blob must show it is one.
-  const isManifest = m !== undefined && m.schemaVersion === 2 && (Array.isArray(m.layers) || Array.isArray(m.manifests));
-  if (desc.mediaType === '' && !isManifest) return null;
-  // Its own mediaType, else its index entry's, else OCI's image manifest.
-  const mediaType = typeof m?.mediaType === 'string' ? m.mediaType : desc.mediaType || 'application/vnd.oci.image.manifest.v1+json';
-  return { digest: desc.digest as Digest, bytes, mediaType };
-}
-
 /**
  * What a request needs, by the name the client sent (before `ns=` mapping: token scopes name
  * the repository as the client sees it): pull for reads, delete for DELETE, push for other
@@ -171,7 +125,8 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
     res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(text) });
     return void res.end(head ? undefined : text);
   }
-  const writes = route.kind === 'upload' || (route.kind === 'manifest' && (method === 'PUT' || (method === 'DELETE' && opts.deletes === true)));
+  const deletes = method === 'DELETE' && opts.deletes === true;
+  const writes = route.kind === 'upload' || (route.kind === 'manifest' && (method === 'PUT' || deletes)) || (route.kind === 'blob' && deletes);
   if (opts.push && writes) {
     if (!validName(route.name)) {
       req.resume();
@@ -179,6 +134,10 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
     }
     if (route.kind === 'upload') return handleUpload(opts.push, req, res, url, route.name, route.id);
     if (route.kind === 'manifest' && method === 'DELETE') return handleManifestDelete(opts.push, res, route.name, route.reference);
+    if (route.kind === 'blob') {
+      if (!isDigest(route.digest)) return sendError(res, false, 400, 'DIGEST_INVALID', `invalid digest: ${JSON.stringify(route.digest.slice(0, 200))}`);
+      return handleBlobDelete(opts.push, res, route.digest);
+    }
     if (route.kind === 'manifest') return handleManifestPut(opts.push, req, res, route.name, route.reference);
   }
   if (method !== 'GET' && method !== 'HEAD') {

@@ -155,7 +155,7 @@ describe('airlock serve', () => {
     // A layer's digest is not a manifest.
     const manifest = (await (await fetch(`${base}/v2/registry.example.org/ceph/ceph/manifests/v18`, { headers: { accept: ACCEPT } })).json()) as { layers: { digest: string }[] };
     await expectError(`/v2/registry.example.org/ceph/ceph/manifests/${manifest.layers[0]!.digest}`, {}, 404, 'MANIFEST_UNKNOWN');
-    // Blob deletes are not served (untagging is; prune drops what nothing names).
+    // A blob an image uses is not deleted.
     await expectError(`/v2/registry.example.org/ceph/ceph/blobs/${manifest.layers[0]!.digest}`, { method: 'DELETE' }, 405, 'UNSUPPORTED');
     expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
@@ -184,6 +184,29 @@ describe('airlock serve', () => {
     expect(((await again.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('MANIFEST_UNKNOWN');
     // The store's own images are untouched.
     expect((await fetch(`${base}/v2/registry.example.org/openstack/keystone-api/manifests/2024.1`, { method: 'HEAD' })).status).toBe(200);
+  });
+
+  it('deletes an image\'s manifest by digest and then its blobs, which 404 afterwards', async () => {
+    const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+    const put = async (b: Buffer) => {
+      const r = await fetch(`${base}/v2/deletable/x/blobs/uploads/?digest=${sha(b)}`, { method: 'POST', body: b, headers: { 'content-type': 'application/octet-stream' } });
+      expect(r.status).toBe(201);
+    };
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, nonce: Math.random() }));
+    const layer = Buffer.from(`layer ${Math.random()}`);
+    await Promise.all([put(config), put(layer)]);
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha(layer), size: layer.length }] }));
+    expect((await fetch(`${base}/v2/deletable/x/manifests/1`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } })).status).toBe(201);
+    const blobUrl = `${base}/v2/deletable/x/blobs/${sha(layer)}`;
+    expect((await fetch(blobUrl, { method: 'DELETE' })).status).toBe(405);
+    expect((await fetch(`${base}/v2/deletable/x/manifests/${sha(manifest)}`, { method: 'DELETE' })).status).toBe(202);
+    expect((await fetch(`${base}/v2/deletable/x/manifests/${sha(manifest)}`)).status).toBe(404);
+    expect((await fetch(`${base}/v2/deletable/x/manifests/1`)).status).toBe(404);
+    expect((await fetch(blobUrl, { method: 'DELETE' })).status).toBe(202);
+    const gone = await fetch(blobUrl);
+    expect(gone.status).toBe(404);
+    expect(((await gone.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('BLOB_UNKNOWN');
+    expect((await fetch(blobUrl, { method: 'DELETE' })).status).toBe(404);
   });
 
   it('takes chunked uploads in order, refuses chunks out of order and bytes that are not their digest, and mounts what it holds', async () => {
