@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { basicAccess, htpasswdUsers, type AccessPolicy } from '../serve/access.js';
 import { createRegistryServer } from '../serve/registry-server.js';
+import { parseNamespace, type ServedNamespace } from '../serve/names.js';
 import { selfSignedPair } from '../serve/self-signed.js';
 import { TokenAuthority } from '../serve/token.js';
 import { Uploads } from '../serve/uploads.js';
@@ -30,6 +31,7 @@ export interface ServeFlags {
   tlsKey?: string;
   tlsSelfSigned?: string;
   tlsName: string[];
+  registryName: string[];
 }
 
 /** The TLS pair to serve with, if any, and the CA clients should trust for a self-signed one. */
@@ -78,12 +80,18 @@ export async function run(flags: ServeFlags): Promise<void> {
   // A bundle is read only; the store takes pushes unless --read-only.
   const writable = store && !flags.readOnly ? store : undefined;
   const { access, tokens } = await accessOf(flags);
+  const namespaces = flags.registryName.map((text): ServedNamespace => {
+    const ns = parseNamespace(text);
+    if (!ns) throw new AirlockError(ErrorCodes.USAGE, `--registry-name takes HOST[:PORT][/PREFIX] (registry.local:5000, registry.local:5000/mirror), got "${text}"`);
+    return ns;
+  });
   const { tls, ca } = await tlsOf(flags);
   const server = createRegistryServer({
     layout,
     ...(tls ? { tls } : {}),
     ...(access ? { access } : {}),
     ...(tokens ? { tokens } : {}),
+    namespaces,
     title: flags.bundle ? `bundle ${flags.bundle}` : `store ${layout.dir}`,
     ...(writable ? { push: { layout: writable, uploads: new Uploads(writable) }, deletes: flags.delete !== false } : {}),
     ...(flags.accessLog ? { onRequest: (e) => void process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`) } : {}),

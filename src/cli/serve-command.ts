@@ -22,6 +22,7 @@ export function serveCommand(): Command {
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--tls-self-signed <dir>', 'serve HTTPS with a CA and certificate made in DIR (reused next time); prints the CA to trust')
     .option('--tls-name <name>', 'with --tls-self-signed: a host name or IP the certificate is for, besides localhost and loopback (repeatable)', collect, [])
+    .option('--registry-name <host[/prefix]>', 'a name this registry is known by, as the lock\'s destinations give it (airlock mirror --to HOST/PREFIX): a pull of HOST/PREFIX/ceph/ceph finds the store\'s quay.io/ceph/ceph (repeatable)', collect, [])
     .option('--access-log', 'print one JSON line per request on stdout')
     .addHelpText(
       'after',

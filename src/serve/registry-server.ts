@@ -17,6 +17,7 @@ import { registryPage } from './page.js';
 import { Referrers } from './referrers.js';
 import { sendBlob } from './blobs.js';
 import { readManifest } from './manifests.js';
+import { storeRepository, type ServedNamespace } from './names.js';
 import { handleBlobDelete, handleManifestDelete } from './deletes.js';
 import { handleManifestPut, handleUpload, type PushTarget } from './push.js';
 import { API_VERSION, routeOf, TAG_PATTERN, validName } from './routes.js';
@@ -34,6 +35,8 @@ export interface RegistryServerOptions {
   title?: string;
   /** Who may pull and push (default: everyone). */
   access?: AccessPolicy;
+  /** The names this registry is known by (`--registry-name`), for names the lock's destinations give. */
+  namespaces?: ServedNamespace[];
   /** Serves the token endpoint (Docker's token flow) when given. */
   tokens?: TokenAuthority;
   /** Serve HTTPS with this PEM certificate (chain) and key. */
@@ -65,19 +68,6 @@ function sendPage(res: ServerResponse, head: boolean, url: URL, body: object, p:
   }
   res.writeHead(200, headers);
   res.end(head ? undefined : text);
-}
-
-/**
- * The store repository a requested name means: itself when the store has it; else the one
- * store repository that is `REGISTRY/name` (an image mirrored with `airlock mirror --to
- * THIS-REGISTRY` is named `THIS-REGISTRY/name` in the lock, and keeps its source registry in
- * the store); else the name as given (answered as unknown).
- */
-async function storeName(layout: LayoutContent, name: string): Promise<string> {
-  const all = await layout.refs.repositories();
-  if (all.includes(name)) return name;
-  const found = all.filter((r) => r.endsWith(`/${name}`) && r.indexOf('/') === r.length - name.length - 1 && /[.:]|^localhost$/.test(r.slice(0, r.indexOf('/'))));
-  return found.length === 1 ? found[0]! : name;
 }
 
 /**
@@ -161,7 +151,7 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
     return sendError(res, head, 405, 'UNSUPPORTED', 'uploads are not served: this registry is read-only');
   }
   if (!validName(route.name)) return sendError(res, head, 400, 'NAME_INVALID', `invalid repository name: ${JSON.stringify(route.name.slice(0, 300))}`);
-  const name = await storeName(layout, route.name);
+  const name = await storeRepository(layout, route.name, opts.namespaces ?? []);
   if (route.kind === 'tags') {
     const tags = (await layout.refs.tags(name)).sort();
     if (tags.length === 0 && !(await layout.refs.repositories()).includes(name)) return sendError(res, head, 404, 'NAME_UNKNOWN', `repository ${name} is not known`);

@@ -372,6 +372,27 @@ describe('airlock serve', () => {
   });
 });
 
+describe('airlock serve --registry-name', () => {
+  it('answers the names the lock\'s destinations give (HOST/PREFIX/path): skopeo by path, ctr as the mirror of that host (ns=)', async () => {
+    const s = await serve(['--registry-name', 'registry.local:5000/mirror', '--read-only']);
+    const want = digests.get('registry.example.org/ceph/ceph:v18')!;
+    await skopeoCopy(`docker://${s.host}/mirror/ceph/ceph:v18`, `docker://${B.host}/by-destination/ceph:v18`, { all: true, src: { tlsVerify: false }, dest: sideFor(B) });
+    await validateRegistryImage({ url: B.url, repository: 'by-destination/ceph', reference: 'v18', expectDigest: want });
+    // Not under the prefix: unknown.
+    expect((await fetch(`${s.base}/v2/ceph/ceph/manifests/v18`, { method: 'HEAD' })).status).toBe(404);
+    const C = await startContainerd();
+    try {
+      const hostsDir = join(sb.dir, 'certs.d-registry-name');
+      await mkdir(join(hostsDir, 'registry.local:5000'), { recursive: true });
+      await writeFile(join(hostsDir, 'registry.local:5000', 'hosts.toml'), `server = "http://registry.local:5000"\n\n[host."http://${s.host}"]\n  capabilities = ["pull", "resolve"]\n`);
+      await C.ctr(['images', 'pull', '--hosts-dir', hostsDir, 'registry.local:5000/mirror/ceph/ceph:v18'], { namespace: 'by-destination' });
+      expect((await containerdImages(C, 'by-destination')).get('registry.local:5000/mirror/ceph/ceph:v18')).toBe(want);
+    } finally {
+      await C.stop();
+    }
+  });
+});
+
 describe('airlock serve --htpasswd', () => {
   let auth: { base: string; host: string };
   let anon: { base: string; host: string };
