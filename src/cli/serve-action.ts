@@ -13,6 +13,9 @@ import { interruptSignal } from './interrupt.js';
 import { OciLayout } from '../transport/layout/layout.js';
 import { defaultStoreDir } from '../transport/layout/store.js';
 
+/** How long requests in flight may take to finish after Ctrl-C or SIGTERM (within the one second a command has to stop). */
+const DRAIN_MS = 800;
+
 /** Flags of `airlock serve`. */
 export interface ServeFlags {
   store?: string;
@@ -113,7 +116,13 @@ export async function run(flags: ServeFlags): Promise<void> {
   }
   const signal = interruptSignal();
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-  server.close();
+  // No new connections; requests in flight may finish within the drain time, then the rest is cut.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Keep-alive connections go as soon as their request is answered.
+  const idle = setInterval(() => server.closeIdleConnections(), 20);
   server.closeIdleConnections();
-  process.stderr.write('stopped\n');
+  const drained = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_MS).unref())]);
+  clearInterval(idle);
+  server.closeAllConnections();
+  process.stderr.write(drained ? 'stopped\n' : 'stopped (requests still in flight were cut)\n');
 }

@@ -32,7 +32,7 @@ Examples:
   airlock serve --bundle /media/usb/images.tar --listen 0.0.0.0:5000
   skopeo inspect --tls-verify=false docker://HOST:5000/registry.example.org/openstack/nova-api:2024.1
 
-Stops on Ctrl-C or SIGTERM (requests in flight are cut after a second).`,
+Stops on Ctrl-C or SIGTERM: no new connections, requests in flight get 0.8 s to finish, then the rest is cut.`,
     )
     .action(lazyAction(() => import('./serve-action.js')));
   return cmd;

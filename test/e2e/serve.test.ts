@@ -372,6 +372,61 @@ describe('airlock serve', () => {
   });
 });
 
+describe('airlock serve: shutdown and replicas', () => {
+  it('on SIGTERM finishes the request in flight, takes no new connection, and exits within a second', async () => {
+    const s = await serve([]);
+    const data = Buffer.alloc(1 << 20, 7);
+    const loc = (await fetch(`${s.base}/v2/drain/x/blobs/uploads/`, { method: 'POST' })).headers.get('location')!;
+    let killedAt = 0;
+    let refused: unknown;
+    const answer = new Promise<{ status: number; range: unknown }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: Number(s.host.split(':')[1]), path: loc, method: 'PATCH', headers: { 'content-type': 'application/octet-stream', 'content-length': data.length } }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, range: res.headers.range });
+      });
+      req.on('error', reject);
+      req.write(data.subarray(0, 1000));
+      setTimeout(() => {
+        killedAt = Date.now();
+        s.server.child!.kill('SIGTERM');
+        setTimeout(() => {
+          // A new connection after the signal is refused, while the upload goes on.
+          fetch(`${s.base}/healthz`).then(
+            (r) => (refused = r.status),
+            (err: unknown) => (refused = err),
+          );
+          setTimeout(() => req.end(data.subarray(1000)), 200);
+        }, 100);
+      }, 100);
+    });
+    expect(await answer).toEqual({ status: 202, range: `0-${data.length - 1}` });
+    const r = await s.server.done;
+    expect(Date.now() - killedAt).toBeLessThan(1200);
+    expect(r.stderr, show(r)).toMatch(/stopped\n$/);
+    expect(refused).toBeInstanceOf(Error);
+  });
+
+  it('replicas over one store stay consistent: the same tag pushed through two at once, served by a third at once; a delete through one is seen by all', async () => {
+    const dir = join(sb.dir, 'shared-store');
+    const [w1, w2, reader] = await Promise.all([serve(['--store', dir]), serve(['--store', dir]), serve(['--store', dir, '--read-only'])]);
+    const name = 'registry.example.org/openstack/keystone-api:2024.1';
+    const want = digests.get(name)!;
+    await Promise.all([w1, w2].map((w) => skopeoCopy(`docker://${host}/${name}`, `docker://${w.host}/shared/keystone-api:1`, { all: true, src: { tlsVerify: false }, dest: { tlsVerify: false } })));
+    await validateRegistryImage({ url: reader.base, repository: 'shared/keystone-api', reference: '1', expectDigest: want, checkDiffIds: true });
+    await skopeoCopy(`docker://${host}/registry.example.org/ceph/ceph:v18`, `docker://${w2.host}/shared/ceph:v18`, { all: true, src: { tlsVerify: false }, dest: { tlsVerify: false } });
+    for (const s of [w1, reader]) {
+      const got = await fetch(`${s.base}/v2/shared/ceph/manifests/v18`, { method: 'HEAD', headers: { accept: ACCEPT } });
+      expect(got.headers.get('docker-content-digest')).toBe(digests.get('registry.example.org/ceph/ceph:v18'));
+    }
+    expect((await fetch(`${w1.base}/v2/shared/ceph/manifests/v18`, { method: 'DELETE' })).status).toBe(202);
+    for (const s of [w2, reader]) expect((await fetch(`${s.base}/v2/shared/ceph/manifests/v18`, { method: 'HEAD' })).status).toBe(404);
+    const tags = (await (await fetch(`${reader.base}/v2/shared/keystone-api/tags/list`)).json()) as { tags: string[] };
+    expect(tags.tags).toEqual(['1']);
+    const v = await sb.run(['store', 'verify', '--store', dir]);
+    expect(v.code, show(v)).toBe(0);
+  });
+});
+
 describe('airlock serve --registry-name', () => {
   it('answers the names the lock\'s destinations give (HOST/PREFIX/path): skopeo by path, ctr as the mirror of that host (ns=)', async () => {
     const s = await serve(['--registry-name', 'registry.local:5000/mirror', '--read-only']);
