@@ -4,6 +4,7 @@ import { AirlockError, ErrorCodes } from '../errors.js';
 import { basicAccess, htpasswdUsers, type AccessPolicy } from '../serve/access.js';
 import { createRegistryServer } from '../serve/registry-server.js';
 import { parseNamespace, type ServedNamespace } from '../serve/names.js';
+import { storeLinksDir } from '../serve/repositories.js';
 import { selfSignedPair } from '../serve/self-signed.js';
 import { TokenAuthority } from '../serve/token.js';
 import { Uploads } from '../serve/uploads.js';
@@ -96,6 +97,7 @@ export async function run(flags: ServeFlags): Promise<void> {
     ...(tokens ? { tokens } : {}),
     namespaces,
     title: flags.bundle ? `bundle ${flags.bundle}` : `store ${layout.dir}`,
+    ...(store ? { linksDir: storeLinksDir(store) } : {}),
     ...(writable ? { push: { layout: writable, uploads: new Uploads(writable) }, deletes: flags.delete !== false } : {}),
     ...(flags.accessLog ? { onRequest: (e) => void process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`) } : {}),
   });

@@ -13,12 +13,15 @@ import type { OciLayout } from '../transport/layout/layout.js';
 import { readBody } from './body.js';
 import { sendError } from './errors.js';
 import { API_VERSION, MAX_MANIFEST_BYTES, TAG_PATTERN } from './routes.js';
+import type { Repositories } from './repositories.js';
 import type { Uploads } from './uploads.js';
 
 /** Where the store is written. */
 export interface PushTarget {
   layout: OciLayout;
   uploads: Uploads;
+  /** Which repository holds what was pushed into it. */
+  repos: Repositories;
 }
 
 function created(res: ServerResponse, location: string, digest: string): void {
@@ -51,6 +54,7 @@ async function finishUpload(t: PushTarget, res: ServerResponse, name: string, up
     }
     throw err;
   }
+  await t.repos.link(name, digest);
   created(res, `/v2/${name}/blobs/${digest}`, digest);
 }
 
@@ -60,8 +64,11 @@ export async function handleUpload(t: PushTarget, req: IncomingMessage, res: Ser
   if (id === undefined) {
     if (method !== 'POST') return sendError(res, false, 405, 'UNSUPPORTED', `${method} on an upload needs its session`);
     const mount = url.searchParams.get('mount');
-    if (mount !== null && isDigest(mount) && (await t.layout.hasBlob(mount)) !== null) {
-      // One blob store for every repository: a blob it holds is mounted as it is.
+    const from = url.searchParams.get('from');
+    if (mount !== null && isDigest(mount) && (await t.layout.hasBlob(mount)) !== null && (from === null || (await t.repos.holds(from, mount)))) {
+      // One blob store for every repository: mounting links the blob to this one. Without
+      // `from`, the spec lets a registry find the blob where it is.
+      await t.repos.link(name, mount);
       return created(res, `/v2/${name}/blobs/${mount}`, mount);
     }
     const u = await t.uploads.start();
@@ -128,6 +135,7 @@ export async function handleManifestPut(t: PushTarget, req: IncomingMessage, res
   if (missing.length > 0) return sendError(res, false, 400, 'MANIFEST_BLOB_UNKNOWN', `the manifest names ${missing.length} blob(s) or manifest(s) this registry does not hold`, { digests: missing });
   const desc = { mediaType, digest, size: bytes.length };
   await t.layout.writeBytes(desc, bytes);
+  await t.repos.link(name, digest);
   if (!isDigest(reference)) await t.layout.setRef(`${name}:${reference}`, desc);
   const subject = raw.subject?.digest;
   if (typeof subject === 'string') {

@@ -45,15 +45,18 @@ export class Referrers {
     return f;
   }
 
-  /** The descriptors of every manifest whose subject is `digest` (only `artifactType` ones when given). */
-  async of(digest: string, artifactType?: string): Promise<Descriptor[]> {
+  /**
+   * The descriptors of every manifest whose subject is `digest` (only `artifactType` ones when
+   * given) among the index entries `inRepository` accepts (the spec: in the same repository).
+   */
+  async of(digest: string, artifactType: string | undefined, inRepository: (entry: Descriptor) => Promise<boolean>): Promise<Descriptor[]> {
     const out: Descriptor[] = [];
     const seen = new Set<string>();
     for (const entry of (await this.layout.readIndex()).manifests) {
       if (seen.has(entry.digest)) continue;
       seen.add(entry.digest);
       const f = await this.factsOf(entry);
-      if (f.subject !== digest || (artifactType !== undefined && f.artifactType !== artifactType)) continue;
+      if (f.subject !== digest || (artifactType !== undefined && f.artifactType !== artifactType) || !(await inRepository(entry))) continue;
       out.push({
         mediaType: entry.mediaType,
         digest: entry.digest,

@@ -15,6 +15,8 @@ import { sendError } from './errors.js';
 import { ServeMetrics } from './metrics.js';
 import { registryPage } from './page.js';
 import { Referrers } from './referrers.js';
+import { Repositories, storeLinksDir } from './repositories.js';
+import { listPage, sendListPage } from './list-page.js';
 import { sendBlob } from './blobs.js';
 import { readManifest } from './manifests.js';
 import { storeRepository, type ServedNamespace } from './names.js';
@@ -28,7 +30,9 @@ export interface RegistryServerOptions {
   /** The layout read (the store, a bundle). */
   layout: LayoutContent;
   /** Where pushes go (the same store); absent: read-only, writes answer 405. */
-  push?: PushTarget;
+  push?: Omit<PushTarget, 'repos'>;
+  /** Where the store keeps which repository holds content pushed into it (see repositories.ts; default: the pushed store's); absent for a bundle. */
+  linksDir?: string;
   /** Untag manifests on DELETE (off: 405). */
   deletes?: boolean;
   /** What the web page says is served (default: the layout's path). */
@@ -45,31 +49,6 @@ export interface RegistryServerOptions {
   onRequest?: (entry: { method: string; path: string; status: number; bytes: number; ms: number }) => void;
 }
 
-/** `n` and `last` of a paginated list: the page after `last`, at most `n` long, and whether more follow. */
-function page(all: string[], url: URL): { items: string[]; more: boolean; n?: number } | 'invalid' {
-  const nText = url.searchParams.get('n');
-  const last = url.searchParams.get('last');
-  const n = nText === null ? undefined : Number(nText);
-  if (n !== undefined && (!Number.isInteger(n) || n < 0)) return 'invalid';
-  const after = last === null ? all : all.filter((x) => x > last);
-  const items = n === undefined ? after : after.slice(0, n);
-  return { items, more: items.length < after.length, ...(n !== undefined ? { n } : {}) };
-}
-
-/** Sends a JSON list page, with the spec's `Link` header when more follow. */
-function sendPage(res: ServerResponse, head: boolean, url: URL, body: object, p: { items: string[]; more: boolean; n?: number }): void {
-  const text = JSON.stringify(body);
-  const headers: Record<string, string | number> = { ...API_VERSION, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
-  if (p.more && p.n !== undefined) {
-    const next = new URL(url.pathname, 'http://x');
-    next.searchParams.set('n', String(p.n));
-    next.searchParams.set('last', p.items.at(-1)!);
-    headers.link = `<${next.pathname}${next.search}>; rel="next"`;
-  }
-  res.writeHead(200, headers);
-  res.end(head ? undefined : text);
-}
-
 /**
  * What a request needs, by the name the client sent (before `ns=` mapping: token scopes name
  * the repository as the client sees it): pull for reads, delete for DELETE, push for other
@@ -82,7 +61,17 @@ function needOf(path: string, method: string): Need {
   return { type: 'registry', name: 'catalog', action };
 }
 
-async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referrers: Referrers, html: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** What one server keeps across requests. */
+interface ServerState {
+  metrics: ServeMetrics;
+  referrers: Referrers;
+  repos: Repositories;
+  html: string;
+  /** Where pushes go, with the repositories' membership; absent when read-only. */
+  push?: PushTarget;
+}
+
+async function handle(opts: RegistryServerOptions, ctx: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
   const head = method === 'HEAD';
   // URL parsing would fold `..` away: a name trying to climb is refused as it was sent.
@@ -107,28 +96,28 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
     return sendError(res, head, verdict.status, verdict.code, verdict.message);
   }
   if (isPage && (method === 'GET' || method === 'HEAD')) {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-cache', 'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'" });
-    return void res.end(head ? undefined : html);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(ctx.html), 'cache-control': 'no-cache', 'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'" });
+    return void res.end(head ? undefined : ctx.html);
   }
   if (url.pathname === '/metrics') {
-    const text = await metrics.text();
-    res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(text) });
+    const text = await ctx.metrics.text();
+    res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType, 'content-length': Buffer.byteLength(text) });
     return void res.end(head ? undefined : text);
   }
   const deletes = method === 'DELETE' && opts.deletes === true;
   const writes = route.kind === 'upload' || (route.kind === 'manifest' && (method === 'PUT' || deletes)) || (route.kind === 'blob' && deletes);
-  if (opts.push && writes) {
+  if (ctx.push && writes) {
     if (!validName(route.name)) {
       req.resume();
       return sendError(res, head, 400, 'NAME_INVALID', `invalid repository name: ${JSON.stringify(route.name.slice(0, 300))}`);
     }
-    if (route.kind === 'upload') return handleUpload(opts.push, req, res, url, route.name, route.id);
-    if (route.kind === 'manifest' && method === 'DELETE') return handleManifestDelete(opts.push, res, route.name, route.reference);
+    if (route.kind === 'upload') return handleUpload(ctx.push, req, res, url, route.name, route.id);
+    if (route.kind === 'manifest' && method === 'DELETE') return handleManifestDelete(ctx.push, res, route.name, route.reference);
     if (route.kind === 'blob') {
       if (!isDigest(route.digest)) return sendError(res, false, 400, 'DIGEST_INVALID', `invalid digest: ${JSON.stringify(route.digest.slice(0, 200))}`);
-      return handleBlobDelete(opts.push, res, route.digest);
+      return handleBlobDelete(ctx.push, res, route.name, route.digest);
     }
-    if (route.kind === 'manifest') return handleManifestPut(opts.push, req, res, route.name, route.reference);
+    if (route.kind === 'manifest') return handleManifestPut(ctx.push, req, res, route.name, route.reference);
   }
   if (method !== 'GET' && method !== 'HEAD') {
     req.resume();
@@ -142,9 +131,9 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
     return void res.end(head ? undefined : '{}');
   }
   if (route.kind === 'catalog') {
-    const p = page((await layout.refs.repositories()).filter((r) => r !== '').sort(), url);
-    if (p === 'invalid') return sendError(res, head, 400, 'PAGINATION_NUMBER_INVALID', 'n must be a whole number');
-    return sendPage(res, head, url, { repositories: p.items }, p);
+    const p = listPage((await layout.refs.repositories()).filter((r) => r !== ''), url);
+    if (p === 'invalid') return sendError(res, head, 400, 'UNSUPPORTED', 'n must be a whole number');
+    return sendListPage(res, head, url, { repositories: p.items }, p);
   }
   if (route.kind === 'upload') {
     res.setHeader('allow', 'GET, HEAD');
@@ -153,16 +142,15 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
   if (!validName(route.name)) return sendError(res, head, 400, 'NAME_INVALID', `invalid repository name: ${JSON.stringify(route.name.slice(0, 300))}`);
   const name = await storeRepository(layout, route.name, opts.namespaces ?? []);
   if (route.kind === 'tags') {
-    const tags = (await layout.refs.tags(name)).sort();
-    if (tags.length === 0 && !(await layout.refs.repositories()).includes(name)) return sendError(res, head, 404, 'NAME_UNKNOWN', `repository ${name} is not known`);
-    const p = page(tags, url);
-    if (p === 'invalid') return sendError(res, head, 400, 'PAGINATION_NUMBER_INVALID', 'n must be a whole number');
-    return sendPage(res, head, url, { name, tags: p.items }, p);
+    if (!(await ctx.repos.exists(name))) return sendError(res, head, 404, 'NAME_UNKNOWN', `repository ${name} is not known`);
+    const p = listPage(await layout.refs.tags(name), url);
+    if (p === 'invalid') return sendError(res, head, 400, 'UNSUPPORTED', 'n must be a whole number');
+    return sendListPage(res, head, url, { name, tags: p.items }, p);
   }
   if (route.kind === 'referrers') {
     if (!isDigest(route.digest)) return sendError(res, head, 400, 'DIGEST_INVALID', `invalid digest: ${JSON.stringify(route.digest.slice(0, 200))}`);
     const artifactType = url.searchParams.get('artifactType') ?? undefined;
-    const manifests = await referrers.of(route.digest, artifactType);
+    const manifests = await ctx.referrers.of(route.digest, artifactType, (entry) => ctx.repos.entryIn(name, entry));
     const body = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests });
     res.writeHead(200, {
       ...API_VERSION,
@@ -176,7 +164,8 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
     const ref = route.reference;
     if (!isDigest(ref) && !TAG_PATTERN.test(ref)) return sendError(res, head, 400, 'MANIFEST_INVALID', `invalid reference: ${JSON.stringify(ref.slice(0, 200))}`);
     const m = await readManifest(layout, name, ref);
-    if (!m) return sendError(res, head, 404, 'MANIFEST_UNKNOWN', `manifest unknown: ${name}:${ref}`);
+    // By digest, only what this repository holds (a tag names what it holds by definition).
+    if (!m || (isDigest(ref) && !(await ctx.repos.holds(name, m.digest)))) return sendError(res, head, 404, 'MANIFEST_UNKNOWN', `manifest unknown: ${name}:${ref}`);
     res.writeHead(200, {
       ...API_VERSION,
       'content-type': m.mediaType,
@@ -188,14 +177,21 @@ async function handle(opts: RegistryServerOptions, metrics: ServeMetrics, referr
   }
   // Blobs: by digest, from the layout's one blob store.
   if (!isDigest(route.digest)) return sendError(res, head, 400, 'DIGEST_INVALID', `invalid digest: ${JSON.stringify(route.digest.slice(0, 200))}`);
+  if (!(await ctx.repos.holds(name, route.digest))) return sendError(res, head, 404, 'BLOB_UNKNOWN', `blob unknown to ${name}: ${route.digest}`);
   return sendBlob(layout, req, res, head, route.digest);
 }
 
 /** An HTTP (or, with `opts.tls`, HTTPS) server answering the distribution API from `opts.layout`; call `listen` on it. */
 export function createRegistryServer(opts: RegistryServerOptions): Server {
-  const metrics = new ServeMetrics();
-  const referrers = new Referrers(opts.layout);
-  const html = registryPage(opts.title ?? opts.layout.dir);
+  const repos = new Repositories(opts.layout, opts.linksDir ?? (opts.push ? storeLinksDir(opts.push.layout) : undefined));
+  const ctx: ServerState = {
+    metrics: new ServeMetrics(),
+    referrers: new Referrers(opts.layout),
+    repos,
+    html: registryPage(opts.title ?? opts.layout.dir),
+    ...(opts.push ? { push: { ...opts.push, repos } } : {}),
+  };
+  const { metrics } = ctx;
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const started = Date.now();
     let bytes = 0;
@@ -215,7 +211,7 @@ export function createRegistryServer(opts: RegistryServerOptions): Server {
       metrics.observe(route, req.method ?? '', res.statusCode, bytes, ms);
       opts.onRequest?.({ method: req.method ?? '', path: req.url ?? '', status: res.statusCode, bytes, ms });
     });
-    handle(opts, metrics, referrers, html, req, res).catch((err: unknown) => {
+    handle(opts, ctx, req, res).catch((err: unknown) => {
       if (res.headersSent) res.destroy(err as Error);
       else {
         const body = JSON.stringify({ errors: [{ code: 'UNKNOWN', message: (err as Error).message }] });
