@@ -45,6 +45,8 @@ export const ErrorCodes = {
   INVENTORY_INVALID: 'INVENTORY_INVALID',
   /** A differential bundle leaves out blobs the target does not hold (the have.json it was made against was wrong or stale). */
   BUNDLE_BASE_MISSING: 'BUNDLE_BASE_MISSING',
+  /** An input of `airlock modify` (a file to append, an option's value) is missing, unreadable, too large or unsafe. */
+  MODIFY_INPUT_INVALID: 'MODIFY_INPUT_INVALID',
   // image sets, locks, rendering
   IMAGESET_INVALID: 'IMAGESET_INVALID',
   TEMPLATE_PARAM_MISSING: 'TEMPLATE_PARAM_MISSING',

@@ -7,6 +7,7 @@ import { serveCommand } from './serve-command.js';
 import { gcCommand } from './gc-command.js';
 import { backupCommand, restoreCommand } from './backup-command.js';
 import { copyCommand } from './copy-command.js';
+import { modifyCommand } from './modify-command.js';
 import { diffCommand } from './diff-command.js';
 import { EXIT_CODES_HELP, exitCodeFor, ExitCodes } from './exit-codes.js';
 import { importCommand } from './import-command.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .addHelpText('after', EXIT_CODES_HELP);
   program.addCommand(copyCommand().exitOverride());
+  program.addCommand(modifyCommand().exitOverride());
   program.addCommand(mirrorCommand().exitOverride());
   program.addCommand(pullCommand().exitOverride());
   program.addCommand(storeCommand().exitOverride());

@@ -1,3 +1,4 @@
+import type { ModifyOperation } from '../modify/operations.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import type { Platform } from '../oci/platform.js';
@@ -18,6 +19,8 @@ export interface MirrorPair {
   platforms?: Platform[];
   /** What a lock pins: when the destination already names `result`, the copy is up to date without reading the source. */
   pinned?: PinnedCopy;
+  /** Modifications made on the way (airlock modify): the destination gets the modified image. */
+  modify?: readonly ModifyOperation[];
 }
 
 /** A copy whose outcome a lock already knows. */

@@ -4,6 +4,7 @@ import { emptyResult, type ImageResult } from '../copy/result.js';
 import type { TransportContext } from '../transport/context.js';
 import { formatLocation } from '../transport/location.js';
 import { openSink, openSource } from '../transport/open.js';
+import { ModifiedSource } from '../modify/source.js';
 import type { MirrorPair } from './plan.js';
 
 /** Options of a mirror run. */
@@ -50,6 +51,7 @@ async function copyPair(run: CopyRun, pair: MirrorPair, ctx: TransportContext): 
   let source;
   try {
     source = await openSource(pair.source, ctx);
+    if (pair.modify && pair.modify.length > 0) source = new ModifiedSource(source, pair.modify);
     const sink = await openSink(pair.destination, ctx);
     return await run.copyImage(source, sink, {
       ...(pair.platforms ? { platforms: pair.platforms } : {}),

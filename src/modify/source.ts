@@ -1,0 +1,118 @@
+/**
+ * A copy engine Source that is a modified image: it reads the base through the base's
+ * source, makes the new layers, configs and manifests in memory, and answers with them; every
+ * blob it did not make is the base's, read (or mounted by the engine) as for any copy. So
+ * `airlock modify` is one more route through the one copy engine, and the result's digest is
+ * known before anything is written: a destination already naming it is left alone.
+ */
+import { Readable } from 'node:stream';
+import { AirlockError, ErrorCodes } from '../errors.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { digestOf, type Digest } from '../oci/digest.js';
+import { parseManifest } from '../oci/manifest.js';
+import type { FetchedManifest, Source } from '../transport/types.js';
+import { modifyImageManifest, modifyIndex, type AddedLayer, type MadeContent } from './image.js';
+import { appendLayer, whiteoutLayer } from './layer.js';
+import type { ModifyOperation } from './operations.js';
+
+/** The new layers of `ops`, in order: one per append, one per run of consecutive removals. */
+export async function addedLayers(ops: readonly ModifyOperation[]): Promise<AddedLayer[]> {
+  const out: AddedLayer[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    if (op.op === 'append') out.push({ layer: await appendLayer(op.path, op.dest), createdBy: `airlock modify --append ${op.dest}` });
+    else if (op.op === 'remove') {
+      const paths: string[] = [];
+      while (i < ops.length && ops[i]!.op === 'remove') paths.push((ops[i++] as { path: string }).path);
+      i--;
+      out.push({ layer: await whiteoutLayer(paths), createdBy: `airlock modify --remove ${paths.join(' ')}` });
+    }
+  }
+  return out;
+}
+
+/** What a modification of one image made. */
+interface Made {
+  root: Descriptor;
+  content: MadeContent;
+}
+
+/** The base image (`base`), modified by `ops`. */
+export class ModifiedSource implements Source {
+  readonly description: string;
+  readonly blobScope?: string;
+  readonly repository?: string;
+  private made?: Promise<Made>;
+
+  constructor(
+    private readonly base: Source,
+    private readonly ops: readonly ModifyOperation[],
+  ) {
+    this.description = `${base.description} (modified)`;
+    if (base.blobScope !== undefined) this.blobScope = base.blobScope;
+    if (base.repository !== undefined) this.repository = base.repository;
+  }
+
+  private async make(): Promise<Made> {
+    const baseRoot = await this.base.resolve();
+    const added = await addedLayers(this.ops);
+    const content: MadeContent = new Map();
+    const modifyOne = async (manifest: FetchedManifest): Promise<{ digest: Digest; size: number; mediaType: string }> => {
+      const m = parseManifest(manifest.bytes, manifest.mediaType);
+      if (m.kind !== 'image') throw new AirlockError(ErrorCodes.MEDIA_TYPE_UNSUPPORTED, `${this.base.description}: an index inside an index is not modified`);
+      const config = await this.readBlob(m.config);
+      const bytes = modifyImageManifest(manifest.bytes, config, this.ops, added, content);
+      const digest = digestOf(bytes);
+      content.set(digest, { bytes, mediaType: manifest.mediaType });
+      return { digest, size: bytes.length, mediaType: manifest.mediaType };
+    };
+    const top = await this.base.getManifest(baseRoot.digest as Digest);
+    const parsed = parseManifest(top.bytes, top.mediaType);
+    if (parsed.kind === 'image') {
+      const r = await modifyOne(top);
+      return { root: { mediaType: r.mediaType, digest: r.digest, size: r.size }, content };
+    }
+    // Each platform image is modified; entries that are not platform images (attestations) stay as they are.
+    const replaced = new Map<string, { digest: Digest; size: number }>();
+    for (const child of parsed.manifests) {
+      if (child.platform?.os === 'unknown') continue;
+      replaced.set(child.digest, await modifyOne(await this.base.getManifest(child.digest as Digest)));
+    }
+    const bytes = modifyIndex(top.bytes, replaced);
+    const digest = digestOf(bytes);
+    content.set(digest, { bytes, mediaType: top.mediaType });
+    return { root: { mediaType: top.mediaType, digest, size: bytes.length }, content };
+  }
+
+  private async readBlob(desc: Descriptor): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of await this.base.getBlob(desc)) chunks.push(c as Buffer);
+    const bytes = Buffer.concat(chunks);
+    if (digestOf(bytes) !== desc.digest) throw new AirlockError(ErrorCodes.DIGEST_MISMATCH, `${this.base.description}: config ${desc.digest} does not match its bytes`);
+    return bytes;
+  }
+
+  private content(): Promise<Made> {
+    this.made ??= this.make();
+    return this.made;
+  }
+
+  /** The modified image's root: its digest is known before anything is written. */
+  async resolve(): Promise<Descriptor> {
+    return (await this.content()).root;
+  }
+
+  async getManifest(digest: Digest): Promise<FetchedManifest> {
+    const own = (await this.content()).content.get(digest);
+    return own ? { bytes: own.bytes, mediaType: own.mediaType, digest } : this.base.getManifest(digest);
+  }
+
+  async getBlob(desc: Descriptor): Promise<Readable> {
+    const own = (await this.content()).content.get(desc.digest as Digest);
+    return own ? Readable.from([own.bytes]) : this.base.getBlob(desc);
+  }
+
+  close(): Promise<void> {
+    return this.base.close();
+  }
+}

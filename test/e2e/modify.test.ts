@@ -1,0 +1,180 @@
+/**
+ * `airlock modify` against a real Distribution registry, read back with skopeo: a multi-arch
+ * base from the samples gets files appended (a directory and a gzip tar), a path removed and
+ * its config changed; every platform keeps its base layers byte for byte (none re-sent), the
+ * new layers' tar contents are checked file by file, the digest is the same on a rerun and
+ * for a second destination (deterministic), and bad input writes nothing.
+ */
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { sideFor, skopeoCopy } from '../helpers/skopeo.js';
+import { imageResults, makeCliSandbox, PROJECT_ROOT, show, type CliSandbox } from './cli.js';
+
+let sb: CliSandbox;
+let R: TestRegistry;
+let work: string;
+const BASE = 'registry.example.org/openstack/keystone-api:2024.1';
+const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+interface Entry {
+  name: string;
+  type: string;
+  mode: number;
+  uid: number;
+  mtime: number;
+  content: string;
+}
+
+/** The entries of a tar, in order. */
+async function entriesOf(bytes: Buffer): Promise<Entry[]> {
+  const out: Entry[] = [];
+  const extract = tar.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('entry', (h, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
+      stream.on('end', () => {
+        out.push({ name: h.name, type: h.type ?? 'file', mode: (h.mode ?? 0) & 0o7777, uid: h.uid ?? -1, mtime: h.mtime?.getTime() ?? -1, content: Buffer.concat(chunks).toString() });
+        next();
+      });
+    });
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  extract.end(bytes);
+  await done;
+  return out;
+}
+
+/** An OCI layout skopeo wrote: its blobs by digest, and the root manifest. */
+async function layoutOf(dir: string) {
+  const blob = (d: string) => readFile(join(dir, 'blobs', 'sha256', d.slice('sha256:'.length)));
+  const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  return { blob, root: index.manifests[0]!.digest };
+}
+
+beforeAll(async () => {
+  [sb, R] = await Promise.all([makeCliSandbox(), startRegistry()]);
+  work = await mkdtemp(join(tmpdir(), 'airlock-modify-'));
+  const r = await sb.run(['copy', `oci:samples/layout:${BASE}`, `docker://${R.host}/base/keystone-api:2024.1`], { cwd: PROJECT_ROOT });
+  expect(r.code, show(r)).toBe(0);
+});
+
+afterAll(async () => {
+  await Promise.all([R?.stop(), sb?.remove(), work && rm(work, { recursive: true, force: true })]);
+});
+
+describe('airlock modify', () => {
+  it('appends a directory and a tar, removes a path, sets the config; base layers kept and not re-sent; skopeo reads back every platform', async () => {
+    const dir = join(work, 'fix');
+    await mkdir(join(dir, 'bin'), { recursive: true });
+    await writeFile(join(dir, 'bin', 'tool'), '#!/bin/sh\necho fixed\n');
+    await chmod(join(dir, 'bin', 'tool'), 0o755);
+    await writeFile(join(dir, 'README'), 'hotfix notes\n');
+    // A gzip tar made here, with an owner and a time the layer must not keep.
+    const pack = tar.pack();
+    const chunks: Buffer[] = [];
+    pack.on('data', (c: unknown) => chunks.push(c as Buffer));
+    pack.entry({ name: './conf/app.ini', mode: 0o640, uid: 1000, gid: 1000, mtime: new Date('2024-05-01') }, 'debug = true\n');
+    pack.finalize();
+    await new Promise((r) => pack.on('end', r));
+    const tgz = join(work, 'conf.tar.gz');
+    await writeFile(tgz, gzipSync(Buffer.concat(chunks)));
+
+    const args = [
+      'modify', '--json', `${R.host}/base/keystone-api:2024.1`, `${R.host}/base/keystone-api`, '--tag-suffix', '-hotfix',
+      '--append', `${dir}:/opt/fix`, '--append', `${tgz}:/etc/keystone`, '--remove', '/etc/motd', '--remove', '/usr/share/doc',
+      '--label', 'hotfix=LP123', '--env', 'FIXED=1', '--user', '42', '--workdir', '/opt/fix', '--entrypoint', '["/opt/fix/bin/tool"]', '--cmd', 'echo hi',
+    ];
+    const r = await sb.run(args);
+    expect(r.code, show(r)).toBe(0);
+    const [result] = imageResults(r.stdout);
+    expect(result.status).toBe('copied');
+    // Two platforms: a config each, and three new layers shared; every base layer was already there.
+    expect(result.blobsSent).toBe(2 + 3);
+
+    const out = join(work, 'read-back');
+    await skopeoCopy(`docker://${R.host}/base/keystone-api:2024.1-hotfix`, `oci:${out}:x`, { all: true, src: sideFor(R) });
+    const baseOut = join(work, 'base-back');
+    await skopeoCopy(`docker://${R.host}/base/keystone-api:2024.1`, `oci:${baseOut}:x`, { all: true, src: sideFor(R) });
+    const mod = await layoutOf(out);
+    const base = await layoutOf(baseOut);
+    expect(mod.root).toBe(result.digest);
+    const modIndex = JSON.parse((await mod.blob(mod.root)).toString()) as { manifests: { digest: string; platform: { architecture: string } }[] };
+    const baseIndex = JSON.parse((await base.blob(base.root)).toString()) as typeof modIndex;
+    expect(modIndex.manifests.map((m) => m.platform)).toEqual(baseIndex.manifests.map((m) => m.platform));
+    for (const [i, child] of modIndex.manifests.entries()) {
+      type M = { config: { digest: string }; layers: { digest: string; mediaType: string }[] };
+      const m = JSON.parse((await mod.blob(child.digest)).toString()) as M;
+      const b = JSON.parse((await base.blob(baseIndex.manifests[i]!.digest)).toString()) as M;
+      expect(m.layers.slice(0, b.layers.length)).toEqual(b.layers);
+      const added = m.layers.slice(b.layers.length);
+      expect(added).toHaveLength(3);
+      const tars = await Promise.all(added.map(async (l) => gunzipSync(await mod.blob(l.digest))));
+      const config = JSON.parse((await mod.blob(m.config.digest)).toString()) as {
+        architecture: string;
+        config: { Labels: Record<string, string>; Env: string[]; User: string; WorkingDir: string; Entrypoint: string[]; Cmd: string[] };
+        rootfs: { diff_ids: string[] };
+        history: { created_by: string }[];
+      };
+      const baseConfig = JSON.parse((await base.blob(b.config.digest)).toString()) as typeof config;
+      expect(config.architecture).toBe(baseConfig.architecture);
+      expect(config.rootfs.diff_ids).toEqual([...baseConfig.rootfs.diff_ids, ...tars.map(sha)]);
+      expect(config.config.Labels).toMatchObject({ ...baseConfig.config.Labels, hotfix: 'LP123' });
+      expect(config.config.Env).toContain('FIXED=1');
+      expect(config.config).toMatchObject({ User: '42', WorkingDir: '/opt/fix', Entrypoint: ['/opt/fix/bin/tool'], Cmd: ['/bin/sh', '-c', 'echo hi'] });
+      expect(config.history.slice(-3).map((h) => h.created_by)).toEqual(['airlock modify --append /opt/fix', 'airlock modify --append /etc/keystone', 'airlock modify --remove /etc/motd /usr/share/doc']);
+      const [fixLayer, confLayer, whiteouts] = await Promise.all(tars.map(entriesOf));
+      expect(fixLayer!.map((e) => [e.name, e.type, e.mode.toString(8), e.content])).toEqual([
+        ['opt/fix/', 'directory', '755', ''],
+        ['opt/fix/README', 'file', '644', 'hotfix notes\n'],
+        ['opt/fix/bin/', 'directory', '755', ''],
+        ['opt/fix/bin/tool', 'file', '755', '#!/bin/sh\necho fixed\n'],
+      ]);
+      expect(confLayer!.map((e) => [e.name, e.mode.toString(8), e.uid, e.mtime, e.content])).toEqual([
+        ['etc/keystone/', '755', 0, 0, ''],
+        ['etc/keystone/conf/app.ini', '640', 0, 0, 'debug = true\n'],
+      ]);
+      expect(whiteouts!.map((e) => e.name)).toEqual(['etc/.wh.motd', 'usr/share/.wh.doc']);
+    }
+
+    // The same base and inputs give the same digest: a rerun writes nothing, another destination gets the same image.
+    const again = await sb.run(args);
+    expect(imageResults(again.stdout)[0]).toMatchObject({ status: 'up-to-date', digest: result.digest, blobsSent: 0 });
+    const other = await sb.run([...args.slice(0, 3), `${R.host}/elsewhere/keystone-api:fixed`, ...args.slice(6)]);
+    expect(other.code, show(other)).toBe(0);
+    expect(imageResults(other.stdout)[0]).toMatchObject({ status: 'copied', digest: result.digest, blobsSent: 0 });
+  });
+
+  it('refuses bad input with MODIFY_INPUT_INVALID or USAGE (exit 2) and writes nothing', async () => {
+    const evil = join(work, 'evil.tar');
+    const pack = tar.pack();
+    const chunks: Buffer[] = [];
+    pack.on('data', (c: unknown) => chunks.push(c as Buffer));
+    pack.entry({ name: '../../escape' }, 'x');
+    pack.finalize();
+    await new Promise((r) => pack.on('end', r));
+    await writeFile(evil, Buffer.concat(chunks));
+    const cases: [string[], RegExp][] = [
+      [['--append', join(work, 'missing')], /MODIFY_INPUT_INVALID/],
+      [['--append', evil], /MODIFY_INPUT_INVALID.*climbs/],
+      [['--remove', '/a/../../b'], /MODIFY_INPUT_INVALID/],
+      [['--label', 'novalue'], /MODIFY_INPUT_INVALID/],
+      [['--entrypoint', '[1, 2]'], /MODIFY_INPUT_INVALID/],
+      [[], /USAGE.*nothing to modify/],
+    ];
+    for (const [ops, message] of cases) {
+      const r = await sb.run(['modify', `${R.host}/base/keystone-api:2024.1`, `${R.host}/refused/keystone-api:x`, ...ops]);
+      expect(r.code, show(r)).toBe(2);
+      expect(r.stderr, show(r)).toMatch(message);
+    }
+    const tags = await fetch(`${R.url}/v2/refused/keystone-api/tags/list`);
+    expect(tags.status).toBe(404);
+  });
+});
