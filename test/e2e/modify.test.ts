@@ -83,7 +83,7 @@ describe('airlock modify', () => {
     pack.on('data', (c: unknown) => chunks.push(c as Buffer));
     pack.entry({ name: './conf/app.ini', mode: 0o640, uid: 1000, gid: 1000, mtime: new Date('2024-05-01') }, 'debug = true\n');
     pack.finalize();
-    await new Promise((r) => pack.on('end', r));
+    await new Promise<void>((r) => pack.on('end', () => r()));
     const tgz = join(work, 'conf.tar.gz');
     await writeFile(tgz, gzipSync(Buffer.concat(chunks)));
 
@@ -159,7 +159,7 @@ describe('airlock modify', () => {
     pack.on('data', (c: unknown) => chunks.push(c as Buffer));
     pack.entry({ name: '../../escape' }, 'x');
     pack.finalize();
-    await new Promise((r) => pack.on('end', r));
+    await new Promise<void>((r) => pack.on('end', () => r()));
     await writeFile(evil, Buffer.concat(chunks));
     const cases: [string[], RegExp][] = [
       [['--append', join(work, 'missing')], /MODIFY_INPUT_INVALID/],
