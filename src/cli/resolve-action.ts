@@ -1,14 +1,27 @@
+import * as path from 'node:path';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { loadImageSet } from '../imageset/load.js';
 import { checkLock, staleMessage } from '../lock/check.js';
 import { formatLockDiff } from '../lock/diff.js';
 import { formatLock, writeLock } from '../lock/write.js';
+import type { LockFile } from '../lock/types.js';
 import { withImageSetCredentials } from '../resolve/imageset.js';
 import { DEFAULT_RESOLVE_CONCURRENCY } from '../resolve/resolver.js';
 import { parseNamespace } from '../transport/location.js';
 import { contextOf } from './common-flags.js';
 import { positiveInt, registryOptions, type RegistryFlags } from './registry-flags.js';
 import { parseSetFlags, resolveWithProgress } from './resolve-run.js';
+
+/**
+ * A lock with modifications names their inputs relative to the image set, and mirror reads
+ * them relative to the lock: the two must sit in one directory. USAGE otherwise.
+ */
+function modifyInputsBeside(setFile: string, lockFile: string | undefined, lock: LockFile): void {
+  if (!lockFile || !Object.values(lock.images).some((i) => i.modify)) return;
+  if (path.resolve(path.dirname(setFile)) !== path.resolve(path.dirname(lockFile))) {
+    throw new AirlockError(ErrorCodes.USAGE, `${setFile} modifies images: write its lock beside it (its inputs are named relative to it), not to ${lockFile}`);
+  }
+}
 
 /** Flags of `airlock resolve`. */
 export interface ResolveFlags extends RegistryFlags {
@@ -38,6 +51,7 @@ export async function run(file: string, flags: ResolveFlags): Promise<void> {
   } finally {
     await ctx.close();
   }
+  modifyInputsBeside(file, flags.output, lock);
   if (flags.check) {
     const result = await checkLock(flags.output!, lock);
     if (result.upToDate) {

@@ -4,7 +4,7 @@ import { parsePlatform, type Platform } from '../oci/platform.js';
 import { parseReference, type ImageReference } from '../ref/reference.js';
 import { compileRulePattern, MAX_MATCHED_NAME_LENGTH } from './rule-regex.js';
 import { fillTemplate, renderTemplate } from './template.js';
-import type { ImageEntry, ImageSet, ParamValue, PlannedImage, Rule, ValueOrigin } from './types.js';
+import type { ImageEntry, ImageSet, ParamValue, PlannedImage, Rule, RuleModify, ValueOrigin } from './types.js';
 
 /** The platform whose labels `tag_from_label` reads in a multi-arch image unless the image says otherwise. */
 export const DEFAULT_LABEL_PLATFORM = 'linux/amd64';
@@ -121,6 +121,7 @@ function planOne(key: string, entry: ImageEntry, set: ImageSet, overrides: Recor
   let tagFromLabel: PlannedImage['tagFromLabel'];
   let push: ValueOrigin<string> | undefined;
   let platforms: ValueOrigin<string[]> | undefined;
+  let modify: ValueOrigin<RuleModify> | undefined;
   const selecting = set.rules.some((r) => r.selects);
   let selected = false;
   set.rules.forEach((rule, index) => {
@@ -135,6 +136,7 @@ function planOne(key: string, entry: ImageEntry, set: ImageSet, overrides: Recor
       tagFromLabel = undefined;
       push = undefined;
       platforms = undefined;
+      modify = undefined;
     }
     applied.push(index);
     if (rule.set) params = { ...params, ...rule.set };
@@ -149,6 +151,7 @@ function planOne(key: string, entry: ImageEntry, set: ImageSet, overrides: Recor
     }
     if (rule.push_destination !== undefined) push = { value: pushDestination(rule.push_destination), rule: index };
     if (rule.platforms !== undefined) platforms = { value: rule.platforms, rule: index };
+    if (rule.modify !== undefined) modify = { value: rule.modify, rule: index };
   });
   if (selecting && !selected) return undefined;
   params = { ...params, ...overrides };
@@ -166,6 +169,7 @@ function planOne(key: string, entry: ImageEntry, set: ImageSet, overrides: Recor
   };
   if (tagFromLabel) planned.tagFromLabel = tagFromLabel;
   if (push) planned.pushDestination = push;
+  if (modify) planned.modify = modify;
   if (entry.imported) planned.imported = entry.imported;
   if (platforms) {
     const value: Platform[] = platforms.value.map((p) => parsePlatform(p));

@@ -145,6 +145,32 @@ export const RuleSchema = z
       ),
     ),
     platforms: z.optional(PlatformsSchema),
+    modify: z.optional(
+      z
+        .strictObject({
+          tag_suffix: z.optional(z.string().check(z.describe('Appended to the image\'s tag at the destination (-hotfix), as TripleO\'s modify_append_tag'))),
+          steps: z
+            .array(
+              z
+                .strictObject({
+                  append: z.optional(nonEmpty()),
+                  remove: z.optional(nonEmpty()),
+                  label: z.optional(nonEmpty()),
+                  env: z.optional(nonEmpty()),
+                  user: z.optional(nonEmpty()),
+                  workdir: z.optional(nonEmpty()),
+                  entrypoint: z.optional(nonEmpty()),
+                  cmd: z.optional(nonEmpty()),
+                })
+                .check(
+                  z.refine((s) => Object.keys(s).length === 1, { error: 'a step has exactly one of append, remove, label, env, user, workdir, entrypoint, cmd' }),
+                  z.describe('One airlock modify step: append PATH[:DEST] (relative to this file), remove PATH, label K=V, env K=V, user, workdir, entrypoint, cmd'),
+                ),
+            )
+            .check(z.minLength(1, { error: 'modify needs at least one step' })),
+        })
+        .check(z.describe('Modify the images this rule applies to, in order, as airlock modify does; the lock records the base, the modification and the result')),
+    ),
     selects: z.optional(
       z
         .boolean()

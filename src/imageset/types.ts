@@ -75,6 +75,21 @@ export interface Rule {
    * starts the image afresh from `parameters` (what earlier rules gave it is dropped).
    */
   selects?: boolean;
+  /** Modifications made to the images the rule applies to (see RuleModify). */
+  modify?: RuleModify;
+}
+
+/** One modification step: an `airlock modify` flag and its value (`{kind: 'append', value: 'fix/:/opt/fix'}`). */
+export interface ModifyStep {
+  kind: 'append' | 'remove' | 'label' | 'env' | 'user' | 'workdir' | 'entrypoint' | 'cmd';
+  value: string;
+}
+
+/** A rule's `modify`: its steps in order, the tag suffix, and the directory input paths are relative to (the image set's). */
+export interface RuleModify {
+  steps: ModifyStep[];
+  tag_suffix?: string;
+  dir: string;
 }
 
 /** How a rule's `includes`/`excludes` match. */
@@ -130,6 +145,8 @@ export interface PlannedImage {
   /** Destination registry `host[:port][/prefix]`, if any rule set one. */
   pushDestination?: ValueOrigin<string>;
   platforms?: ValueOrigin<Platform[]>;
+  /** Modifications, from the last applying rule that has them. */
+  modify?: ValueOrigin<RuleModify>;
   /** Platform whose labels are read for an index. */
   labelPlatform: Platform;
   /** Where an importer found it, passed on to the lock. */

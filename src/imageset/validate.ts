@@ -1,6 +1,7 @@
 import { ImageSetFileSchema, type ImageSetFile } from './schema.js';
 import { formatPath, invalidImageSet, issuesToProblems, sortProblems, type ImageSetProblem, type Locate } from './problems.js';
-import type { ImageEntry, ImageSet, ImportedFrom, ParamValue, Rule } from './types.js';
+import { dirname } from 'node:path';
+import type { ImageEntry, ImageSet, ImportedFrom, ModifyStep, ParamValue, Rule } from './types.js';
 
 type RawParams = NonNullable<ImageSetFile['parameters']>;
 
@@ -11,7 +12,7 @@ function params(raw: RawParams | undefined): Record<string, ParamValue> {
   return out;
 }
 
-function rule(raw: NonNullable<ImageSetFile['rules']>[number]): Rule {
+function rule(raw: NonNullable<ImageSetFile['rules']>[number], file: string): Rule {
   const r: Rule = {};
   if (raw.name !== undefined) r.name = raw.name;
   if (raw.selects !== undefined) r.selects = raw.selects;
@@ -24,6 +25,16 @@ function rule(raw: NonNullable<ImageSetFile['rules']>[number]): Rule {
   if (raw.excludes !== undefined) r.excludes = raw.excludes;
   if (raw.push_destination !== undefined) r.push_destination = raw.push_destination;
   if (raw.platforms !== undefined) r.platforms = raw.platforms;
+  if (raw.modify !== undefined) {
+    r.modify = {
+      steps: raw.modify.steps.map((s) => {
+        const [kind, value] = Object.entries(s)[0]! as [ModifyStep['kind'], string];
+        return { kind, value };
+      }),
+      ...(raw.modify.tag_suffix !== undefined ? { tag_suffix: raw.modify.tag_suffix } : {}),
+      dir: dirname(file),
+    };
+  }
   return r;
 }
 
@@ -86,7 +97,7 @@ export function validateImageSet(value: unknown, file = 'images.yaml', locate?: 
     version: 1,
     parameters: params(raw.parameters),
     images,
-    rules: (raw.rules ?? []).map(rule),
+    rules: (raw.rules ?? []).map((r) => rule(r, file)),
     credentials: { ...(raw.credentials ?? {}) },
     file,
   };

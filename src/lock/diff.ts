@@ -62,6 +62,10 @@ function imageChanges(key: string, a: LockedImage, b: LockedImage): LockFieldCha
   for (const p of [...new Set([...pa.keys(), ...pb.keys()])].sort(compareKeys)) add(`platform ${p}`, pa.get(p), pb.get(p));
   add('keep_platforms', a.keep_platforms?.join(','), b.keep_platforms?.join(','));
   add('filtered_digest', a.filtered_digest, b.filtered_digest);
+  // A hotfix shows as such: what it does, and the image it gives.
+  add('modify', a.modify && JSON.stringify(a.modify.steps), b.modify && JSON.stringify(b.modify.steps));
+  add('modification', a.modify?.modification, b.modify?.modification);
+  add('modified result', a.modify?.result, b.modify?.result);
   add('origin', JSON.stringify(a.origin), JSON.stringify(b.origin));
   return out;
 }

@@ -5,6 +5,7 @@ import { parseReference, type ImageReference } from '../ref/reference.js';
 import { parseLocation, pinLocation, placeImage } from '../transport/location.js';
 import { dockerLocation } from '../transport/registry/transport.js';
 import type { Location } from '../transport/types.js';
+import { operationsOf } from '../modify/steps.js';
 import { sortedKeys } from './keys.js';
 import type { LockedImage, LockFile } from './types.js';
 
@@ -16,6 +17,8 @@ export interface LockMirrorOptions {
   only?: string;
   /** Read from this namespace (`oci:DIR`, `store:`) instead of the source registries. */
   from?: Location;
+  /** The directory modification inputs are relative to (the lock's, which sits beside its image set). */
+  dir?: string;
 }
 
 /**
@@ -53,5 +56,10 @@ function pairOf(key: string, image: LockedImage, opts: LockMirrorOptions): Mirro
     pinned: { source: { mediaType: image.mediaType, digest: image.digest, size: image.size }, result: image.filtered_digest ?? image.digest },
   };
   if (image.keep_platforms && image.keep_platforms.length > 0) pair.platforms = image.keep_platforms.map(parsePlatform);
+  if (image.modify) {
+    // The modification is made again from its inputs; the lock knows the image it gives.
+    pair.modify = operationsOf(image.modify.steps, opts.dir ?? '.');
+    pair.pinned = { ...pair.pinned!, result: image.modify.result };
+  }
   return pair;
 }

@@ -53,6 +53,14 @@ const imageSchema = z.object({
   keep_platforms: z.optional(z.array(text())),
   filtered_digest: z.optional(digest),
   destination: z.optional(text()),
+  modify: z.optional(
+    z.object({
+      steps: z.array(z.object({ kind: z.enum(['append', 'remove', 'label', 'env', 'user', 'workdir', 'entrypoint', 'cmd']), value: text() })),
+      tag_suffix: z.optional(z.string()),
+      modification: digest,
+      result: digest,
+    }),
+  ),
   origin: originSchema,
 });
 

@@ -33,6 +33,17 @@ export interface LockOrigin {
   imported?: ImportedFrom;
 }
 
+/** What a modification was and what it gives. */
+export interface LockedModify {
+  /** The steps, as the image set gives them (input paths relative to the lock's directory). */
+  steps: { kind: string; value: string }[];
+  tag_suffix?: string;
+  /** Digest of the modification: the steps and the digests of the layers their inputs make (a changed input file changes it). */
+  modification: Digest;
+  /** The modified image's digest (the same base and inputs always give it). */
+  result: Digest;
+}
+
 /** One image, pinned. */
 export interface LockedImage {
   /** Source `registry/repo:tag@digest`. */
@@ -53,6 +64,8 @@ export interface LockedImage {
   filtered_digest?: Digest;
   /** Destination `registry/prefix/repo:tag`, when the set pushes the image somewhere. */
   destination?: string;
+  /** A modified image (an image set rule's `modify`): the destination gets `result`, made from the base `digest`. */
+  modify?: LockedModify;
   origin: LockOrigin;
 }
 

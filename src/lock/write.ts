@@ -63,6 +63,9 @@ function orderedImage(i: LockedImage): Record<string, unknown> {
     keep_platforms: i.keep_platforms ? [...i.keep_platforms] : undefined,
     filtered_digest: i.filtered_digest,
     destination: i.destination,
+    modify: i.modify
+      ? pick({ steps: i.modify.steps.map((s) => ({ kind: s.kind, value: s.value })), tag_suffix: i.modify.tag_suffix, modification: i.modify.modification, result: i.modify.result })
+      : undefined,
     origin: orderedOrigin(i.origin),
   });
 }

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import type { ImageSet, ParamValue } from '../imageset/types.js';
 import { planLockMirror } from '../lock/mirror.js';
@@ -88,6 +89,7 @@ export async function planMirrorInput(input: MirrorInput, opts: MirrorPlanOption
           ...(opts.onResolveProgress ? { onProgress: opts.onResolveProgress } : {}),
         });
   return planLockMirror(lock, {
+    dir: dirname(input.file),
     ...(opts.to ? { to: opts.to } : {}),
     ...(opts.only !== undefined ? { only: opts.only } : {}),
     ...(opts.from ? { from: opts.from } : {}),

@@ -55,3 +55,12 @@ describe('modifyConfig', () => {
     expect(out).toEqual({ created: '2024-01-01T00:00:00Z', os: 'linux', custom: { keep: 1 }, config: { Env: ['B=2', 'A=3'], Labels: { x: 'y' } }, rootfs: { type: 'layers', diff_ids: ['sha256:aa'] } });
   });
 });
+
+describe('an image set rule\'s modify', () => {
+  it('reads steps in order, with input paths relative to the image set; a step with two keys is IMAGESET_INVALID', async () => {
+    const { parseImageSet } = await import('../imageset/load.js');
+    const set = parseImageSet('images:\n  a: r.io/a:1\nrules:\n  - modify:\n      tag_suffix: -x\n      steps:\n        - append: fix:/opt\n        - label: a=b\n', 'conf/images.yaml');
+    expect(set.rules[0]!.modify).toEqual({ steps: [{ kind: 'append', value: 'fix:/opt' }, { kind: 'label', value: 'a=b' }], tag_suffix: '-x', dir: 'conf' });
+    expect(() => parseImageSet('images:\n  a: r.io/a:1\nrules:\n  - modify:\n      steps:\n        - {append: x, label: a=b}\n')).toThrow(expect.objectContaining({ code: 'IMAGESET_INVALID' }));
+  });
+});

@@ -35,6 +35,14 @@ export async function addedLayers(ops: readonly ModifyOperation[]): Promise<Adde
 interface Made {
   root: Descriptor;
   content: MadeContent;
+  /** Digest of the operations and the layers their inputs made. */
+  modification: Digest;
+}
+
+/** Digest of a modification: its operations (appended inputs by where they go) and the diff IDs of the layers made. */
+function modificationDigest(ops: readonly ModifyOperation[], added: readonly AddedLayer[]): Digest {
+  const operations = ops.map((o) => (o.op === 'append' ? { op: 'append', dest: o.dest } : o));
+  return digestOf(JSON.stringify({ operations, layers: added.map((a) => digestOf(a.layer.tar)) }));
 }
 
 /** The base image (`base`), modified by `ops`. */
@@ -66,11 +74,12 @@ export class ModifiedSource implements Source {
       content.set(digest, { bytes, mediaType: manifest.mediaType });
       return { digest, size: bytes.length, mediaType: manifest.mediaType };
     };
+    const modification = modificationDigest(this.ops, added);
     const top = await this.base.getManifest(baseRoot.digest as Digest);
     const parsed = parseManifest(top.bytes, top.mediaType);
     if (parsed.kind === 'image') {
       const r = await modifyOne(top);
-      return { root: { mediaType: r.mediaType, digest: r.digest, size: r.size }, content };
+      return { root: { mediaType: r.mediaType, digest: r.digest, size: r.size }, content, modification };
     }
     // Each platform image is modified; entries that are not platform images (attestations) stay as they are.
     const replaced = new Map<string, { digest: Digest; size: number }>();
@@ -81,7 +90,7 @@ export class ModifiedSource implements Source {
     const bytes = modifyIndex(top.bytes, replaced);
     const digest = digestOf(bytes);
     content.set(digest, { bytes, mediaType: top.mediaType });
-    return { root: { mediaType: top.mediaType, digest, size: bytes.length }, content };
+    return { root: { mediaType: top.mediaType, digest, size: bytes.length }, content, modification };
   }
 
   private async readBlob(desc: Descriptor): Promise<Buffer> {
@@ -95,6 +104,11 @@ export class ModifiedSource implements Source {
   private content(): Promise<Made> {
     this.made ??= this.make();
     return this.made;
+  }
+
+  /** Digest of the modification (operations and the layers their inputs make). */
+  async modification(): Promise<Digest> {
+    return (await this.content()).modification;
   }
 
   /** The modified image's root: its digest is known before anything is written. */

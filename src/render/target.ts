@@ -42,6 +42,8 @@ function targetOf(key: string, image: LockedImage, warnings: string[]): Target {
   if (!image.destination) return { key, registry: source.registry, repository: source.repository, ...opt(tag, image.digest) };
   const dest = parseReference(image.destination, { defaultTag: false });
   const destTag = dest.tag ?? tag;
+  // A modified image is what the destination holds: renderers point at it.
+  if (image.modify) return { key, registry: dest.registry, repository: dest.repository, ...opt(destTag, image.modify.result) };
   // Mirroring with keep_platforms writes a filtered index: pin its digest when the lock has it.
   if (image.keep_platforms?.length && image.filtered_digest) {
     return { key, registry: dest.registry, repository: dest.repository, ...opt(destTag, image.filtered_digest) };

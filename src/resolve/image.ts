@@ -1,6 +1,9 @@
 import { AirlockError, ErrorCodes, type ErrorCode } from '../errors.js';
 import type { ImageSet, PlannedImage, Rule } from '../imageset/types.js';
-import type { LockedImage, LockedPlatform, LockOrigin } from '../lock/types.js';
+import type { LockedImage, LockedModify, LockedPlatform, LockOrigin } from '../lock/types.js';
+import { ModifiedSource } from '../modify/source.js';
+import { operationsOf } from '../modify/steps.js';
+import { ImageSource } from '../transport/source.js';
 import { filterIndex } from '../copy/filter.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
@@ -94,7 +97,10 @@ export async function resolveImage(
   }
   if (fromLabel) origin.tag_from_label = fromLabel;
   if (planned.imported) origin.imported = planned.imported;
-  const destination = planned.pushDestination ? destinationOf(ref, planned.pushDestination.value, key) : undefined;
+  const modify = planned.modify ? await modifiedImage(planned, pinned, top, access, keep) : undefined;
+  const suffix = modify?.tag_suffix;
+  const destRef = suffix && ref.tag ? withTag(ref, `${ref.tag}${suffix}`, key) : ref;
+  const destination = planned.pushDestination ? destinationOf(destRef, planned.pushDestination.value, key) : undefined;
   return {
     source: formatReference(pinned),
     ...(ref.tag ? { tag: ref.tag } : {}),
@@ -105,7 +111,28 @@ export async function resolveImage(
     ...(keep && keep.length > 0 ? { keep_platforms: keep.map(formatPlatform) } : {}),
     ...(filteredDigest ? { filtered_digest: filteredDigest } : {}),
     ...(destination ? { destination } : {}),
+    ...(modify ? { modify } : {}),
     origin,
+  };
+}
+
+/**
+ * The modification of a planned image: the steps applied to the pinned base through the
+ * same Source `airlock modify` copies from, giving the result digest (nothing is written)
+ * and the digest of the modification. Not with `platforms` yet: IMAGESET_INVALID.
+ */
+async function modifiedImage(planned: PlannedImage, pinned: ImageReference, top: Descriptor, access: ImageReadAccess, keep: readonly unknown[] | undefined): Promise<LockedModify> {
+  const m = planned.modify!.value;
+  if (keep && keep.length > 0) throw new AirlockError(ErrorCodes.IMAGESET_INVALID, `${planned.key}: modify and platforms on one image are not supported yet`, { key: planned.key });
+  // The shared reader stays open: this source is never closed.
+  const base = new ImageSource(access.reader, { scheme: 'docker', root: '', repository: access.repository, digest: top.digest }, formatReference(pinned));
+  const source = new ModifiedSource(base, operationsOf(m.steps, m.dir));
+  const result = (await source.resolve()).digest as Digest;
+  return {
+    steps: m.steps.map((s) => ({ kind: s.kind, value: s.value })),
+    ...(m.tag_suffix !== undefined ? { tag_suffix: m.tag_suffix } : {}),
+    modification: await source.modification(),
+    result,
   };
 }
 

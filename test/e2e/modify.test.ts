@@ -177,4 +177,49 @@ describe('airlock modify', () => {
     const tags = await fetch(`${R.url}/v2/refused/keystone-api/tags/list`);
     expect(tags.status).toBe(404);
   });
+
+  it('an image set rule modifies its images: the lock records base, modification and result; mirror makes exactly that image; a changed input makes the lock stale', async () => {
+    const dir = join(work, 'set');
+    await mkdir(join(dir, 'fix'), { recursive: true });
+    await writeFile(join(dir, 'fix', 'patch.py'), 'print("fixed")\n');
+    const set = join(dir, 'images.yaml');
+    const lockFile = join(dir, 'images.lock.yaml');
+    await writeFile(
+      set,
+      [
+        'images:',
+        `  keystone: ${R.host}/base/keystone-api:2024.1`,
+        'rules:',
+        `  - push_destination: ${R.host}/mirror`,
+        '    modify:',
+        '      tag_suffix: -hotfix',
+        '      steps:',
+        '        - append: fix:/opt/fix',
+        '        - label: hotfix=LP123',
+        '',
+      ].join('\n'),
+    );
+    const resolved = await sb.run(['resolve', set, '-o', lockFile]);
+    expect(resolved.code, show(resolved)).toBe(0);
+    const lockText = await readFile(lockFile, 'utf8');
+    expect(lockText).toContain(`destination: ${R.host}/mirror/base/keystone-api:2024.1-hotfix`);
+    const result = /result: (sha256:[0-9a-f]{64})/.exec(lockText)![1]!;
+    expect(lockText).toMatch(/modification: sha256:[0-9a-f]{64}/);
+    const mirrored = await sb.run(['mirror', '--json', lockFile]);
+    expect(mirrored.code, show(mirrored)).toBe(0);
+    expect(imageResults(mirrored.stdout)[0]).toMatchObject({ status: 'copied', digest: result });
+    const head = await fetch(`${R.url}/v2/mirror/base/keystone-api/manifests/2024.1-hotfix`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.index.v1+json' } });
+    expect(head.headers.get('docker-content-digest')).toBe(result);
+    const again = await sb.run(['mirror', '--json', lockFile]);
+    expect(imageResults(again.stdout)[0]).toMatchObject({ status: 'up-to-date', blobsSent: 0 });
+    const listed = await sb.run(['render', lockFile, '--format', 'list']);
+    expect(listed.stdout).toContain(`${R.host}/mirror/base/keystone-api:2024.1-hotfix@${result}`);
+    // The same inputs: up to date. A changed input: stale, and the diff names the modification.
+    expect((await sb.run(['resolve', set, '-o', lockFile, '--check'])).code).toBe(0);
+    await writeFile(join(dir, 'fix', 'patch.py'), 'print("fixed again")\n');
+    const stale = await sb.run(['resolve', set, '-o', lockFile, '--check']);
+    expect(stale.code, show(stale)).not.toBe(0);
+    expect(stale.stderr + stale.stdout).toMatch(/LOCK_STALE/);
+    expect(stale.stdout).toMatch(/modification/);
+  });
 });
