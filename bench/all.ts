@@ -14,7 +14,7 @@ const BENCHES: Array<{ file: string; takes: string[] }> = [
   { file: 'scale.bench.ts', takes: ['sizes'] },
   { file: 'import.bench.ts', takes: ['import-sizes'] },
   { file: 'bundle.bench.ts', takes: ['size', 'runs'] },
-  { file: 'serve.bench.ts', takes: ['size'] },
+  { file: 'serve.bench.ts', takes: ['size', 'runs'] },
 ];
 
 const { values } = parseArgs({

@@ -16,6 +16,17 @@ export const INGEST_STALE_MS = 60 * 60 * 1000;
 /** Read size for blob streams: large reads keep syscalls, hash updates and stream hops few (64 KiB by default). */
 const BLOB_READ_CHUNK = 1024 * 1024;
 
+/** Renames `file` to `final`, making `final`'s folder first if it is missing (the first blob of an algorithm). */
+async function renameInto(file: string, final: string): Promise<void> {
+  try {
+    await fs.rename(file, final);
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+    await fs.mkdir(path.dirname(final), { recursive: true });
+    await fs.rename(file, final);
+  }
+}
+
 /**
  * The content store of a layout: `blobs/<alg>/<hex>`. A blob only ever gets its final name
  * after its digest and size were verified (temp file in the ingest folder, fsync, rename),
@@ -45,6 +56,31 @@ export class BlobStore {
       if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return null;
       throw storeIo(err, 'cannot stat', file);
     }
+  }
+
+  /**
+   * Opens the stored blob for reading: its handle (the caller closes it) and size, or null
+   * when it is absent. One open and fstat, where `hasBlob` then `readBlob` take a stat and an
+   * open; the bytes read come from the file whose size was given, even if it is replaced.
+   */
+  async openBlob(digest: Digest): Promise<{ handle: fs.FileHandle; size: number } | null> {
+    const file = this.blobPath(digest);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, 'r');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return null;
+      throw storeIo(err, 'cannot open', file);
+    }
+    try {
+      const st = await handle.stat();
+      if (st.isFile()) return { handle, size: st.size };
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw storeIo(err, 'cannot stat', file);
+    }
+    await handle.close();
+    return null;
   }
 
   /**
@@ -98,8 +134,9 @@ export class BlobStore {
 
   /**
    * Moves `file`, whose bytes the caller hashed as they arrived and found to be `desc.digest`
-   * with `desc.size` bytes, into the store under that digest (synced, then renamed: a blob
-   * under its final name is whole). The file must be on the store's file system.
+   * with `desc.size` bytes, into the store under that digest: synced, then renamed (a blob
+   * under its final name is whole), then its folder synced so the name lasts. No byte is read
+   * or written again. The file must be on the store's file system; it is gone afterwards.
    */
   async adoptVerified(file: string, desc: Descriptor): Promise<WriteResult> {
     const final = this.blobPath(desc.digest);
@@ -116,8 +153,7 @@ export class BlobStore {
       } finally {
         await handle.close();
       }
-      await fs.mkdir(path.dirname(final), { recursive: true });
-      await fs.rename(file, final);
+      await renameInto(file, final);
     } catch (err) {
       await removeQuietly(file);
       if (err instanceof AirlockError) throw err;
