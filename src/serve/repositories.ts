@@ -45,9 +45,13 @@ export class Repositories {
   /** Records that `name` holds `digest` (pushed or mounted into it). */
   async link(name: string, digest: Digest): Promise<void> {
     if (!this.linksDir) return;
-    const dir = this.dirOf(name);
-    await fs.mkdir(dir, { recursive: true });
-    await fs.writeFile(path.join(dir, digest.replace(':', '-')), '');
+    const file = this.linkOf(name, digest);
+    // The repository's folder is made only the first time (one write per link after that).
+    await fs.writeFile(file, '').catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, '');
+    });
   }
 
   /** Forgets that `name` holds `digest` by link (what its tags reach it still holds). */
