@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { createGunzip, gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { AirlockError, ErrorCodes } from '../errors.js';
+import { packTar } from '../transport/archive/tar-pack.js';
 
 /** Largest input one appended layer may hold (it is built in memory). */
 export const MAX_LAYER_INPUT_BYTES = 1024 * 1024 * 1024;
@@ -137,31 +138,23 @@ async function fromTar(file: string, budget: Budget): Promise<LayerEntry[]> {
 /** Writes `entries` (sorted by name here) as a deterministic tar, then its gzip. */
 export async function writeLayer(entries: LayerEntry[]): Promise<BuiltLayer> {
   const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    pack.on('data', (c: unknown) => chunks.push(c as Buffer));
-    pack.on('end', resolve);
-    pack.on('error', reject);
-  });
-  for (const e of sorted) {
-    const header = {
-      name: e.type === 'directory' ? `${e.name}/` : e.name,
-      type: e.type,
-      mode: e.mode,
-      uid: 0,
-      gid: 0,
-      uname: '',
-      gname: '',
-      mtime: new Date(0),
-      size: e.content?.length ?? 0,
-      ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
-    };
-    pack.entry(header, e.content ?? Buffer.alloc(0));
-  }
-  pack.finalize();
-  await done;
-  const tarBytes = Buffer.concat(chunks);
+  const tarBytes = await packTar(
+    sorted.map((e) => ({
+      header: {
+        name: e.type === 'directory' ? `${e.name}/` : e.name,
+        type: e.type,
+        mode: e.mode,
+        uid: 0,
+        gid: 0,
+        uname: '',
+        gname: '',
+        mtime: new Date(0),
+        size: e.content?.length ?? 0,
+        ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
+      },
+      content: e.content ?? Buffer.alloc(0),
+    })),
+  );
   // Node's gzip header carries no name and a zero time; the level is fixed.
   return { tar: tarBytes, gzip: gzipSync(tarBytes, { level: 6 }) };
 }

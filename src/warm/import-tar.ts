@@ -5,7 +5,7 @@
  * gives it) and `org.opencontainers.image.ref.name`. No blobs: they were streamed in, and
  * verified by containerd, before.
  */
-import tar from 'tar-stream';
+import { packTar } from '../transport/archive/tar-pack.js';
 import { Annotations, type Descriptor } from '../oci/descriptor.js';
 import { MediaTypes } from '../oci/mediatypes.js';
 import { IMAGE_LAYOUT_VERSION, OCI_LAYOUT_FILE } from '../transport/layout/layout.js';
@@ -25,19 +25,9 @@ export function namingIndex(images: readonly { name: string; root: Descriptor }[
 
 /** The whole tar, in memory (two small files). */
 export async function namingTar(images: readonly { name: string; root: Descriptor }[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    pack.on('data', (c: unknown) => chunks.push(c as Buffer));
-    pack.on('end', resolve);
-    pack.on('error', reject);
-  });
   const files: [string, Buffer][] = [
     [OCI_LAYOUT_FILE, Buffer.from(JSON.stringify({ imageLayoutVersion: IMAGE_LAYOUT_VERSION }))],
     ['index.json', namingIndex(images)],
   ];
-  for (const [name, bytes] of files) pack.entry({ ...HEADER, name, size: bytes.length }, bytes);
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
+  return packTar(files.map(([name, bytes]) => ({ header: { ...HEADER, name, size: bytes.length }, content: bytes })));
 }
