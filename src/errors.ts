@@ -47,6 +47,8 @@ export const ErrorCodes = {
   BUNDLE_BASE_MISSING: 'BUNDLE_BASE_MISSING',
   /** An input of `airlock modify` (a file to append, an option's value) is missing, unreadable, too large or unsafe. */
   MODIFY_INPUT_INVALID: 'MODIFY_INPUT_INVALID',
+  /** A `--run` step of airlock modify failed, or buildah, which runs it, is missing or failed. */
+  BUILD_FAILED: 'BUILD_FAILED',
   // image sets, locks, rendering
   IMAGESET_INVALID: 'IMAGESET_INVALID',
   TEMPLATE_PARAM_MISSING: 'TEMPLATE_PARAM_MISSING',

@@ -161,10 +161,11 @@ export const RuleSchema = z
                   workdir: z.optional(nonEmpty()),
                   entrypoint: z.optional(nonEmpty()),
                   cmd: z.optional(nonEmpty()),
+                  run: z.optional(nonEmpty()),
                 })
                 .check(
-                  z.refine((s) => Object.keys(s).length === 1, { error: 'a step has exactly one of append, remove, label, env, user, workdir, entrypoint, cmd' }),
-                  z.describe('One airlock modify step: append PATH[:DEST] (relative to this file), remove PATH, label K=V, env K=V, user, workdir, entrypoint, cmd'),
+                  z.refine((s) => Object.keys(s).length === 1, { error: 'a step has exactly one of append, remove, label, env, user, workdir, entrypoint, cmd, run' }),
+                  z.describe('One airlock modify step: append PATH[:DEST] (relative to this file), remove PATH, label K=V, env K=V, user, workdir, entrypoint, cmd, run (a command run inside the image through buildah)'),
                 ),
             )
             .check(z.minLength(1, { error: 'modify needs at least one step' })),

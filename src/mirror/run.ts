@@ -51,7 +51,7 @@ async function copyPair(run: CopyRun, pair: MirrorPair, ctx: TransportContext): 
   let source;
   try {
     source = await openSource(pair.source, ctx);
-    if (pair.modify && pair.modify.length > 0) source = new ModifiedSource(source, pair.modify);
+    if (pair.modify && pair.modify.length > 0) source = new ModifiedSource(source, pair.modify, ctx.signal);
     const sink = await openSink(pair.destination, ctx);
     return await run.copyImage(source, sink, {
       ...(pair.platforms ? { platforms: pair.platforms } : {}),

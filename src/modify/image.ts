@@ -63,7 +63,7 @@ export function modifyConfig(configBytes: Buffer, ops: readonly ModifyOperation[
  * The modified image manifest: the new config, the base's layers, then the added ones (in
  * the base's layer media type family). Records the config and layers it made in `made`.
  */
-export function modifyImageManifest(manifestBytes: Buffer, configBytes: Buffer, ops: readonly ModifyOperation[], added: readonly AddedLayer[], made: MadeContent): Buffer {
+export function modifyImageManifest(manifestBytes: Buffer, configBytes: Buffer, ops: readonly ModifyOperation[], added: readonly AddedLayer[], made: MadeContent): { manifest: Buffer; config: Buffer } {
   const m = objectOf(manifestBytes, 'image manifest');
   const config = m.config as Descriptor;
   const newConfig = modifyConfig(configBytes, ops, added);
@@ -77,7 +77,7 @@ export function modifyImageManifest(manifestBytes: Buffer, configBytes: Buffer, 
   });
   m.config = { ...config, digest: configDigest, size: newConfig.length };
   m.layers = [...((m.layers as Descriptor[] | undefined) ?? []), ...newLayers];
-  return Buffer.from(JSON.stringify(m));
+  return { manifest: Buffer.from(JSON.stringify(m)), config: newConfig };
 }
 
 /** The index with each child descriptor replaced as `replaced` maps it (by old digest). */

@@ -16,7 +16,9 @@ export type ModifyOperation =
   | { op: 'user'; value: string }
   | { op: 'workdir'; value: string }
   | { op: 'entrypoint'; value: string[] }
-  | { op: 'cmd'; value: string[] };
+  | { op: 'cmd'; value: string[] }
+  /** A command run inside the image (through buildah); what it changes becomes one new layer. */
+  | { op: 'run'; command: string[] };
 
 /** The operation kinds, as the command line's flag names. */
 export type OperationKind = ModifyOperation['op'];
@@ -80,5 +82,8 @@ export function parseOperation(kind: OperationKind, text: string): ModifyOperati
     case 'entrypoint':
     case 'cmd':
       return { op: kind, value: command(kind, text) };
+    case 'run':
+      if (text.trim() === '') throw invalid('--run needs a command');
+      return { op: 'run', command: command('run', text) };
   }
 }

@@ -12,6 +12,7 @@ import { digestOf, type Digest } from '../oci/digest.js';
 import { parseManifest } from '../oci/manifest.js';
 import type { FetchedManifest, Source } from '../transport/types.js';
 import { modifyImageManifest, modifyIndex, type AddedLayer, type MadeContent } from './image.js';
+import { runSteps } from './buildah.js';
 import { appendLayer, whiteoutLayer } from './layer.js';
 import type { ModifyOperation } from './operations.js';
 
@@ -45,6 +46,23 @@ function modificationDigest(ops: readonly ModifyOperation[], added: readonly Add
   return digestOf(JSON.stringify({ operations, layers: added.map((a) => digestOf(a.layer.tar)) }));
 }
 
+/** A run of operations airlock applies itself, or of `--run` commands buildah runs. */
+type Segment = { kind: 'native'; ops: ModifyOperation[] } | { kind: 'run'; commands: string[][] };
+
+/** `ops` cut into runs of native operations and of `--run` commands, in order. */
+function segmentsOf(ops: readonly ModifyOperation[]): Segment[] {
+  const out: Segment[] = [];
+  for (const op of ops) {
+    const last = out.at(-1);
+    if (op.op === 'run') {
+      if (last?.kind === 'run') last.commands.push(op.command);
+      else out.push({ kind: 'run', commands: [op.command] });
+    } else if (last?.kind === 'native') last.ops.push(op);
+    else out.push({ kind: 'native', ops: [op] });
+  }
+  return out;
+}
+
 /** The base image (`base`), modified by `ops`. */
 export class ModifiedSource implements Source {
   readonly description: string;
@@ -55,6 +73,8 @@ export class ModifiedSource implements Source {
   constructor(
     private readonly base: Source,
     private readonly ops: readonly ModifyOperation[],
+    /** Stops `--run` steps (buildah is ended with it). */
+    private readonly signal?: AbortSignal,
   ) {
     this.description = `${base.description} (modified)`;
     if (base.blobScope !== undefined) this.blobScope = base.blobScope;
@@ -63,23 +83,31 @@ export class ModifiedSource implements Source {
 
   private async make(): Promise<Made> {
     const baseRoot = await this.base.resolve();
-    const added = await addedLayers(this.ops);
+    const segments = segmentsOf(this.ops);
+    // Native layers are built once and shared by every platform.
+    const built = await Promise.all(segments.map((seg) => (seg.kind === 'native' ? addedLayers(seg.ops) : Promise.resolve([]))));
     const content: MadeContent = new Map();
     const modifyOne = async (manifest: FetchedManifest): Promise<{ digest: Digest; size: number; mediaType: string }> => {
       const m = parseManifest(manifest.bytes, manifest.mediaType);
       if (m.kind !== 'image') throw new AirlockError(ErrorCodes.MEDIA_TYPE_UNSUPPORTED, `${this.base.description}: an index inside an index is not modified`);
-      const config = await this.readBlob(m.config);
-      const bytes = modifyImageManifest(manifest.bytes, config, this.ops, added, content);
-      const digest = digestOf(bytes);
-      content.set(digest, { bytes, mediaType: manifest.mediaType });
-      return { digest, size: bytes.length, mediaType: manifest.mediaType };
+      let state = { manifest: manifest.bytes, config: await this.readBlob(m.config) };
+      for (const [i, seg] of segments.entries()) {
+        if (seg.kind === 'native') state = modifyImageManifest(state.manifest, state.config, seg.ops, built[i]!, content);
+        else state = await runSteps({ ...state, blob: (d) => this.layerBytes(d, content) }, seg.commands, content, this.signal);
+      }
+      const digest = digestOf(state.manifest);
+      content.set(digest, { bytes: state.manifest, mediaType: manifest.mediaType });
+      return { digest, size: state.manifest.length, mediaType: manifest.mediaType };
     };
-    const modification = modificationDigest(this.ops, added);
+    const modification = modificationDigest(this.ops, built.flat());
     const top = await this.base.getManifest(baseRoot.digest as Digest);
     const parsed = parseManifest(top.bytes, top.mediaType);
     if (parsed.kind === 'image') {
       const r = await modifyOne(top);
       return { root: { mediaType: r.mediaType, digest: r.digest, size: r.size }, content, modification };
+    }
+    if (segments.some((seg) => seg.kind === 'run')) {
+      throw new AirlockError(ErrorCodes.MODIFY_INPUT_INVALID, `${this.base.description} is multi-arch: --run runs one platform here; copy the platform you need first (airlock copy --platform)`);
     }
     // Each platform image is modified; entries that are not platform images (attestations) stay as they are.
     const replaced = new Map<string, { digest: Digest; size: number }>();
@@ -91,6 +119,11 @@ export class ModifiedSource implements Source {
     const digest = digestOf(bytes);
     content.set(digest, { bytes, mediaType: top.mediaType });
     return { root: { mediaType: top.mediaType, digest, size: bytes.length }, content, modification };
+  }
+
+  /** A layer's verified bytes: made here, or the base's. */
+  private async layerBytes(desc: Descriptor, content: MadeContent): Promise<Buffer> {
+    return content.get(desc.digest as Digest)?.bytes ?? this.readBlob(desc);
   }
 
   private async readBlob(desc: Descriptor): Promise<Buffer> {

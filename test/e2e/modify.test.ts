@@ -6,7 +6,7 @@
  * for a second destination (deterministic), and bad input writes nothing.
  */
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -221,5 +221,56 @@ describe('airlock modify', () => {
     expect(stale.code, show(stale)).not.toBe(0);
     expect(stale.stderr + stale.stdout).toMatch(/LOCK_STALE/);
     expect(stale.stdout).toMatch(/modification/);
+  });
+
+  it('--run executes in the image through buildah: its files become one layer, the base stays byte for byte, the same run gives the same digest; a failing command writes nothing', async () => {
+    // A base made here: an empty image, then busybox (static) as its only layer.
+    const scratch = join(work, 'scratch');
+    await mkdir(join(scratch, 'blobs', 'sha256'), { recursive: true });
+    const put = async (b: Buffer) => (await writeFile(join(scratch, 'blobs', 'sha256', sha(b).slice(7)), b), { digest: sha(b), size: b.length });
+    const config = await put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] } })));
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [] }));
+    const m = await put(manifest);
+    await writeFile(join(scratch, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    await writeFile(join(scratch, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, annotations: { 'org.opencontainers.image.ref.name': 'scratch' } }] }));
+    const rootfs = join(work, 'rootfs');
+    await mkdir(join(rootfs, 'bin'), { recursive: true });
+    await writeFile(join(rootfs, 'bin', 'busybox'), await readFile('/bin/busybox'));
+    await chmod(join(rootfs, 'bin', 'busybox'), 0o755);
+    await symlink('busybox', join(rootfs, 'bin', 'sh'));
+    const made = await sb.run(['modify', `oci:${scratch}:scratch`, `${R.host}/busybox/base:1`, '--append', `${rootfs}:/`, '--cmd', '["/bin/sh"]']);
+    expect(made.code, show(made)).toBe(0);
+
+    const args = ['modify', '--json', `${R.host}/busybox/base:1`, `${R.host}/busybox/ran:1`, '--run', 'echo hello > /hello.txt && /bin/busybox mkdir -p /opt/x && echo made > /opt/x/file', '--label', 'ran=yes'];
+    const r = await sb.run(args);
+    expect(r.code, show(r)).toBe(0);
+    const [result] = imageResults(r.stdout);
+    expect(result.status).toBe('copied');
+    const out = join(work, 'ran-back');
+    await skopeoCopy(`docker://${R.host}/busybox/ran:1`, `oci:${out}:x`, { src: sideFor(R) });
+    const baseOut = join(work, 'busybox-back');
+    await skopeoCopy(`docker://${R.host}/busybox/base:1`, `oci:${baseOut}:x`, { src: sideFor(R) });
+    const mod = await layoutOf(out);
+    const base = await layoutOf(baseOut);
+    type M = { config: { digest: string }; layers: { digest: string }[] };
+    const mm = JSON.parse((await mod.blob(mod.root)).toString()) as M;
+    const bm = JSON.parse((await base.blob(base.root)).toString()) as M;
+    expect(mm.layers).toHaveLength(2);
+    expect(mm.layers[0]).toEqual(bm.layers[0]);
+    const entries = await entriesOf(gunzipSync(await mod.blob(mm.layers[1]!.digest)));
+    const files = new Map(entries.filter((e) => e.type === 'file').map((e) => [e.name.replace(/^\.?\//, ''), e.content]));
+    expect(files.get('hello.txt')).toBe('hello\n');
+    expect(files.get('opt/x/file')).toBe('made\n');
+    expect([...files.keys()].some((n) => n.startsWith('bin/'))).toBe(false);
+    const cfg = JSON.parse((await mod.blob(mm.config.digest)).toString()) as { config: { Labels: Record<string, string>; Cmd: string[] }; rootfs: { diff_ids: string[] } };
+    expect(cfg.config).toEqual({ Cmd: ['/bin/sh'], Labels: { ran: 'yes' } });
+    expect(cfg.rootfs.diff_ids[1]).toBe(sha(gunzipSync(await mod.blob(mm.layers[1]!.digest))));
+    // The same command on the same base gives the same digest: the rerun writes nothing.
+    const again = await sb.run(args);
+    expect(imageResults(again.stdout)[0]).toMatchObject({ status: 'up-to-date', digest: result.digest });
+    const failing = await sb.run(['modify', `${R.host}/busybox/base:1`, `${R.host}/busybox/failed:1`, '--run', 'exit 3']);
+    expect(failing.code, show(failing)).toBe(1);
+    expect(failing.stderr).toMatch(/BUILD_FAILED/);
+    expect((await fetch(`${R.url}/v2/busybox/failed/tags/list`)).status).toBe(404);
   });
 });
