@@ -14,6 +14,7 @@ const OPERATION_FLAGS: [OperationKind, string, string][] = [
   ['workdir', '--workdir <dir>', 'set the working directory'],
   ['entrypoint', '--entrypoint <cmd>', 'set the entrypoint: a JSON array, or a shell line (/bin/sh -c)'],
   ['cmd', '--cmd <cmd>', 'set the command: a JSON array, or a shell line (/bin/sh -c)'],
+  ['rpms', '--rpms <dir>', 'install every *.rpm in DIR as root with the image\'s own package manager (dnf, yum, else rpm), through buildah; the packages are not left in the image'],
   ['run', '--run <cmd>', 'run a command inside the image through buildah (root, vfs, chroot isolation); what it changes becomes one new layer: a JSON array, or a shell line (/bin/sh -c)'],
 ];
 

@@ -162,10 +162,11 @@ export const RuleSchema = z
                   entrypoint: z.optional(nonEmpty()),
                   cmd: z.optional(nonEmpty()),
                   run: z.optional(nonEmpty()),
+                  rpms: z.optional(nonEmpty()),
                 })
                 .check(
-                  z.refine((s) => Object.keys(s).length === 1, { error: 'a step has exactly one of append, remove, label, env, user, workdir, entrypoint, cmd, run' }),
-                  z.describe('One airlock modify step: append PATH[:DEST] (relative to this file), remove PATH, label K=V, env K=V, user, workdir, entrypoint, cmd, run (a command run inside the image through buildah)'),
+                  z.refine((s) => Object.keys(s).length === 1, { error: 'a step has exactly one of append, remove, label, env, user, workdir, entrypoint, cmd, run, rpms' }),
+                  z.describe('One airlock modify step: append PATH[:DEST] (relative to this file), remove PATH, label K=V, env K=V, user, workdir, entrypoint, cmd, run (a command run inside the image through buildah), rpms DIR (its *.rpm installed with the image\'s package manager, relative to this file)'),
                 ),
             )
             .check(z.minLength(1, { error: 'modify needs at least one step' })),

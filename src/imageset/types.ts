@@ -81,7 +81,7 @@ export interface Rule {
 
 /** One modification step: an `airlock modify` flag and its value (`{kind: 'append', value: 'fix/:/opt/fix'}`). */
 export interface ModifyStep {
-  kind: 'append' | 'remove' | 'label' | 'env' | 'user' | 'workdir' | 'entrypoint' | 'cmd' | 'run';
+  kind: 'append' | 'remove' | 'label' | 'env' | 'user' | 'workdir' | 'entrypoint' | 'cmd' | 'run' | 'rpms';
   value: string;
 }
 

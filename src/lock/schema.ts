@@ -55,7 +55,7 @@ const imageSchema = z.object({
   destination: z.optional(text()),
   modify: z.optional(
     z.object({
-      steps: z.array(z.object({ kind: z.enum(['append', 'remove', 'label', 'env', 'user', 'workdir', 'entrypoint', 'cmd', 'run']), value: text() })),
+      steps: z.array(z.object({ kind: z.enum(['append', 'remove', 'label', 'env', 'user', 'workdir', 'entrypoint', 'cmd', 'run', 'rpms']), value: text() })),
       tag_suffix: z.optional(z.string()),
       modification: digest,
       result: digest,

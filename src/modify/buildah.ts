@@ -18,6 +18,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { digestOf, type Digest } from '../oci/digest.js';
 import { MediaTypes } from '../oci/mediatypes.js';
 import type { MadeContent } from './image.js';
+import type { ModifyOperation } from './operations.js';
 
 /** The image a run step starts from: its manifest and config bytes, and a reader for its layers. */
 export interface RunInput {
@@ -25,6 +26,36 @@ export interface RunInput {
   config: Buffer;
   /** A layer's verified bytes (made earlier, or the base's). */
   blob: (desc: Descriptor) => Promise<Buffer>;
+}
+
+/** A step buildah runs: a command, or RPM packages installed. */
+export type RunStep = Extract<ModifyOperation, { op: 'run' | 'rpms' }>;
+
+/** Where packages are copied in the image while they are installed (removed afterwards). */
+const RPMS_IN_IMAGE = '/tmp/airlock-rpms';
+
+/**
+ * Installs what is in RPMS_IN_IMAGE with the image's own package manager, as root, then
+ * removes the packages: dnf, else yum, else rpm (-U, or -i where that is all it has, as
+ * busybox's applet).
+ */
+const RPM_INSTALL = [
+  'set -e',
+  `cd ${RPMS_IN_IMAGE}`,
+  'if command -v dnf >/dev/null 2>&1; then dnf -y install ./*.rpm; dnf clean all',
+  'elif command -v yum >/dev/null 2>&1; then yum -y localinstall ./*.rpm; yum clean all',
+  'else rpm -Uvh ./*.rpm 2>/dev/null || for p in ./*.rpm; do rpm -i "$p"; done; fi',
+  `cd / && rm -rf ${RPMS_IN_IMAGE}`,
+].join('\n');
+
+/** The `*.rpm` files directly in `dir`, sorted; MODIFY_INPUT_INVALID when there are none or it cannot be read. */
+async function rpmFiles(dir: string): Promise<string[]> {
+  const names = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    throw new AirlockError(ErrorCodes.MODIFY_INPUT_INVALID, `--rpms ${dir}: ${err.code === 'ENOENT' ? 'no such directory' : err.message}`);
+  });
+  const rpms = names.filter((n) => n.endsWith('.rpm')).sort();
+  if (rpms.length === 0) throw new AirlockError(ErrorCodes.MODIFY_INPUT_INVALID, `--rpms ${dir}: no .rpm file in it`);
+  return rpms.map((n) => path.join(dir, n));
 }
 
 /** How long buildah may take for one call (a package install can be slow). */
@@ -91,14 +122,21 @@ async function committedLayers(dir: string, before: string[]): Promise<Buffer[]>
  * same config with that layer's diff ID and a history entry. BUILD_FAILED when a command
  * fails (its output's last lines in the message) or buildah is missing; nothing is written.
  */
-export async function runSteps(input: RunInput, commands: readonly string[][], made: MadeContent, signal?: AbortSignal): Promise<{ manifest: Buffer; config: Buffer }> {
+export async function runSteps(input: RunInput, steps: readonly RunStep[], made: MadeContent, signal?: AbortSignal): Promise<{ manifest: Buffer; config: Buffer }> {
   // Lower case only: buildah names the image after the layout's path, and names are lower case.
   const dir = path.join(tmpdir(), `airlock-run-${randomBytes(8).toString('hex')}`);
   await fs.mkdir(dir, { recursive: true });
   try {
     await writeLayout(path.join(dir, 'in'), input);
     const ctr = (await buildah(dir, ['from', '--pull-never', '--quiet', '--isolation', 'chroot', `oci:${path.join(dir, 'in')}:base`], signal)).trim().split('\n').at(-1)!;
-    for (const cmd of commands) await buildah(dir, ['run', '--isolation', 'chroot', ctr, '--', ...cmd], signal);
+    for (const step of steps) {
+      if (step.op === 'run') {
+        await buildah(dir, ['run', '--isolation', 'chroot', ctr, '--', ...step.command], signal);
+        continue;
+      }
+      await buildah(dir, ['copy', '--quiet', ctr, ...(await rpmFiles(step.dir)), `${RPMS_IN_IMAGE}/`], signal);
+      await buildah(dir, ['run', '--isolation', 'chroot', '--user', '0:0', ctr, '--', '/bin/sh', '-c', RPM_INSTALL], signal);
+    }
     await buildah(dir, ['commit', '--quiet', '--format', 'oci', '--timestamp', '0', ctr, `oci:${path.join(dir, 'out')}:result`], signal);
     const cfg = JSON.parse(input.config.toString('utf8')) as Json;
     const rootfs = (cfg.rootfs as { type?: string; diff_ids?: string[] } | undefined) ?? {};
@@ -115,7 +153,7 @@ export async function runSteps(input: RunInput, commands: readonly string[][], m
     });
     cfg.rootfs = { ...rootfs, type: rootfs.type ?? 'layers', diff_ids: [...before, ...tars.map((t) => digestOf(t))] };
     if (tars.length > 0) {
-      const by = `airlock modify --run ${commands.map((c) => JSON.stringify(c)).join(' ')}`;
+      const by = `airlock modify ${steps.map((s) => (s.op === 'run' ? `--run ${JSON.stringify(s.command)}` : `--rpms ${path.basename(s.dir)}`)).join(' ')}`;
       cfg.history = [...((cfg.history as unknown[] | undefined) ?? []), ...tars.map(() => ({ created, created_by: by, comment: 'airlock modify' }))];
     }
     const config = Buffer.from(JSON.stringify(cfg));

@@ -18,7 +18,9 @@ export type ModifyOperation =
   | { op: 'entrypoint'; value: string[] }
   | { op: 'cmd'; value: string[] }
   /** A command run inside the image (through buildah); what it changes becomes one new layer. */
-  | { op: 'run'; command: string[] };
+  | { op: 'run'; command: string[] }
+  /** RPM packages (every `*.rpm` directly in `dir`) installed as root with the image's own package manager (through buildah), as TripleO's rpms_path. */
+  | { op: 'rpms'; dir: string };
 
 /** The operation kinds, as the command line's flag names. */
 export type OperationKind = ModifyOperation['op'];
@@ -85,5 +87,8 @@ export function parseOperation(kind: OperationKind, text: string): ModifyOperati
     case 'run':
       if (text.trim() === '') throw invalid('--run needs a command');
       return { op: 'run', command: command('run', text) };
+    case 'rpms':
+      if (text === '') throw invalid('--rpms needs a directory');
+      return { op: 'rpms', dir: text };
   }
 }

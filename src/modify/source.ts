@@ -5,6 +5,8 @@
  * `airlock modify` is one more route through the one copy engine, and the result's digest is
  * known before anything is written: a destination already naming it is left alone.
  */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
@@ -12,7 +14,7 @@ import { digestOf, type Digest } from '../oci/digest.js';
 import { parseManifest } from '../oci/manifest.js';
 import type { FetchedManifest, Source } from '../transport/types.js';
 import { modifyImageManifest, modifyIndex, type AddedLayer, type MadeContent } from './image.js';
-import { runSteps } from './buildah.js';
+import { runSteps, type RunStep } from './buildah.js';
 import { appendLayer, whiteoutLayer } from './layer.js';
 import type { ModifyOperation } from './operations.js';
 
@@ -40,23 +42,33 @@ interface Made {
   modification: Digest;
 }
 
-/** Digest of a modification: its operations (appended inputs by where they go) and the diff IDs of the layers made. */
-function modificationDigest(ops: readonly ModifyOperation[], added: readonly AddedLayer[]): Digest {
-  const operations = ops.map((o) => (o.op === 'append' ? { op: 'append', dest: o.dest } : o));
+/**
+ * Digest of a modification: its operations (appended inputs by where they go, packages by
+ * their names and digests) and the diff IDs of the layers made from inputs.
+ */
+async function modificationDigest(ops: readonly ModifyOperation[], added: readonly AddedLayer[]): Promise<Digest> {
+  const operations = [];
+  for (const o of ops) {
+    if (o.op === 'append') operations.push({ op: 'append', dest: o.dest });
+    else if (o.op === 'rpms') {
+      const names = (await fs.readdir(o.dir).catch(() => [] as string[])).filter((n) => n.endsWith('.rpm')).sort();
+      operations.push({ op: 'rpms', packages: await Promise.all(names.map(async (n) => ({ name: n, digest: digestOf(await fs.readFile(path.join(o.dir, n))) }))) });
+    } else operations.push(o);
+  }
   return digestOf(JSON.stringify({ operations, layers: added.map((a) => digestOf(a.layer.tar)) }));
 }
 
-/** A run of operations airlock applies itself, or of `--run` commands buildah runs. */
-type Segment = { kind: 'native'; ops: ModifyOperation[] } | { kind: 'run'; commands: string[][] };
+/** A run of operations airlock applies itself, or of steps buildah runs (`--run`, `--rpms`). */
+type Segment = { kind: 'native'; ops: ModifyOperation[] } | { kind: 'run'; steps: RunStep[] };
 
 /** `ops` cut into runs of native operations and of `--run` commands, in order. */
 function segmentsOf(ops: readonly ModifyOperation[]): Segment[] {
   const out: Segment[] = [];
   for (const op of ops) {
     const last = out.at(-1);
-    if (op.op === 'run') {
-      if (last?.kind === 'run') last.commands.push(op.command);
-      else out.push({ kind: 'run', commands: [op.command] });
+    if (op.op === 'run' || op.op === 'rpms') {
+      if (last?.kind === 'run') last.steps.push(op);
+      else out.push({ kind: 'run', steps: [op] });
     } else if (last?.kind === 'native') last.ops.push(op);
     else out.push({ kind: 'native', ops: [op] });
   }
@@ -93,13 +105,13 @@ export class ModifiedSource implements Source {
       let state = { manifest: manifest.bytes, config: await this.readBlob(m.config) };
       for (const [i, seg] of segments.entries()) {
         if (seg.kind === 'native') state = modifyImageManifest(state.manifest, state.config, seg.ops, built[i]!, content);
-        else state = await runSteps({ ...state, blob: (d) => this.layerBytes(d, content) }, seg.commands, content, this.signal);
+        else state = await runSteps({ ...state, blob: (d) => this.layerBytes(d, content) }, seg.steps, content, this.signal);
       }
       const digest = digestOf(state.manifest);
       content.set(digest, { bytes: state.manifest, mediaType: manifest.mediaType });
       return { digest, size: state.manifest.length, mediaType: manifest.mediaType };
     };
-    const modification = modificationDigest(this.ops, built.flat());
+    const modification = await modificationDigest(this.ops, built.flat());
     const top = await this.base.getManifest(baseRoot.digest as Digest);
     const parsed = parseManifest(top.bytes, top.mediaType);
     if (parsed.kind === 'image') {
@@ -107,7 +119,7 @@ export class ModifiedSource implements Source {
       return { root: { mediaType: r.mediaType, digest: r.digest, size: r.size }, content, modification };
     }
     if (segments.some((seg) => seg.kind === 'run')) {
-      throw new AirlockError(ErrorCodes.MODIFY_INPUT_INVALID, `${this.base.description} is multi-arch: --run runs one platform here; copy the platform you need first (airlock copy --platform)`);
+      throw new AirlockError(ErrorCodes.MODIFY_INPUT_INVALID, `${this.base.description} is multi-arch: --run and --rpms run one platform here; copy the platform you need first (airlock copy --platform)`);
     }
     // Each platform image is modified; entries that are not platform images (attestations) stay as they are.
     const replaced = new Map<string, { digest: Digest; size: number }>();

@@ -6,6 +6,7 @@ import { parseOperation, type ModifyOperation, type OperationKind } from './oper
 export function operationsOf(steps: readonly { kind: string; value: string }[], dir: string): ModifyOperation[] {
   return steps.map((s) => {
     const op = parseOperation(s.kind as OperationKind, s.value);
-    return op.op === 'append' ? { ...op, path: path.resolve(dir, op.path) } : op;
+    if (op.op === 'append') return { ...op, path: path.resolve(dir, op.path) };
+    return op.op === 'rpms' ? { ...op, dir: path.resolve(dir, op.dir) } : op;
   });
 }

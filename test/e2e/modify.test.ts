@@ -5,7 +5,9 @@
  * new layers' tar contents are checked file by file, the digest is the same on a rerun and
  * for a second destination (deterministic), and bad input writes nothing.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +22,7 @@ let sb: CliSandbox;
 let R: TestRegistry;
 let work: string;
 const BASE = 'registry.example.org/openstack/keystone-api:2024.1';
+const execFileP = promisify(execFile);
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 interface Entry {
@@ -223,7 +226,7 @@ describe('airlock modify', () => {
     expect(stale.stdout).toMatch(/modification/);
   });
 
-  it('--run executes in the image through buildah: its files become one layer, the base stays byte for byte, the same run gives the same digest; a failing command writes nothing', async () => {
+  it('--run executes in the image through buildah: its files become one layer, the base stays byte for byte, the same run gives the same digest; a failing command writes nothing; --rpms installs packages with the image\'s rpm', async () => {
     // A base made here: an empty image, then busybox (static) as its only layer.
     const scratch = join(work, 'scratch');
     await mkdir(join(scratch, 'blobs', 'sha256'), { recursive: true });
@@ -272,5 +275,28 @@ describe('airlock modify', () => {
     expect(failing.code, show(failing)).toBe(1);
     expect(failing.stderr).toMatch(/BUILD_FAILED/);
     expect((await fetch(`${R.url}/v2/busybox/failed/tags/list`)).status).toBe(404);
+
+    // --rpms: a package built here with rpmbuild, installed by the image's own rpm (busybox's applet), as root.
+    const top = join(work, 'rpmbuild');
+    await mkdir(join(top, 'SPECS'), { recursive: true });
+    await writeFile(
+      join(top, 'SPECS', 'hotfix.spec'),
+      ['Name: airlock-hotfix', 'Version: 1.0', 'Release: 1', 'Summary: a hotfix', 'License: MIT', 'BuildArch: noarch', '%description', 'a hotfix',
+        '%install', 'mkdir -p %{buildroot}/usr/share/hotfix', 'echo fixed > %{buildroot}/usr/share/hotfix/fixed.txt', '%files', '/usr/share/hotfix/fixed.txt', ''].join('\n'),
+    );
+    // gzip payload: what busybox's rpm reads.
+    await execFileP('rpmbuild', ['-bb', '--define', `_topdir ${top}`, '--define', '_binary_payload w9.gzdio', join(top, 'SPECS', 'hotfix.spec')]);
+    const rpms = join(top, 'RPMS', 'noarch');
+    const installed = await sb.run(['modify', '--json', `${R.host}/busybox/base:1`, `${R.host}/busybox/base`, '--tag-suffix', '-rpms', '--rpms', rpms]);
+    expect(installed.code, show(installed)).toBe(0);
+    const rpmOut = join(work, 'rpm-back');
+    await skopeoCopy(`docker://${R.host}/busybox/base:1-rpms`, `oci:${rpmOut}:x`, { src: sideFor(R) });
+    const rl = await layoutOf(rpmOut);
+    const rm2 = JSON.parse((await rl.blob(rl.root)).toString()) as M;
+    expect(rm2.layers[0]).toEqual(bm.layers[0]);
+    const rpmFiles = (await entriesOf(gunzipSync(await rl.blob(rm2.layers[1]!.digest)))).filter((e) => e.type === 'file');
+    expect(rpmFiles.find((e) => e.name.endsWith('usr/share/hotfix/fixed.txt'))?.content).toBe('fixed\n');
+    // The packages themselves are not left in the image.
+    expect(rpmFiles.some((e) => e.name.endsWith('.rpm'))).toBe(false);
   });
 });
