@@ -89,5 +89,9 @@ export function stringifyImageSet(set: ImageSet, header?: string): string {
     keys.length === 0
       ? section('images', {})
       : `images:\n${keys.map((k) => plainEntry(k, set.images[k]!) ?? section(k, set.images[k]).replace(/^(?=.)/gm, '  ')).join('')}`;
-  return [comment, section('version', set.version), section('parameters', set.parameters), images, section('rules', set.rules), section('credentials', set.credentials)].join('');
+  // A rule's modify is written as the file takes it: its steps as `- kind: value`, no directory.
+  const rules = set.rules.map((r) =>
+    r.modify ? { ...r, modify: { ...(r.modify.tag_suffix !== undefined ? { tag_suffix: r.modify.tag_suffix } : {}), steps: r.modify.steps.map((s) => ({ [s.kind]: s.value })) } } : r,
+  );
+  return [comment, section('version', set.version), section('parameters', set.parameters), images, section('rules', rules), section('credentials', set.credentials)].join('');
 }

@@ -39,7 +39,9 @@ export interface PrepareEntry {
   tagFromLabel?: string;
   /** `true` stands for the undercloud's registry. */
   pushDestination?: string | true;
-  /** `modify_*`, `pull_source` and `multi_arch`, kept for the notes. */
+  /** `modify_*` airlock applies: tripleo-modify-image's rpm_install.yml (rpms_path) with modify_append_tag. */
+  modify?: { appendTag: string; rpmsPath: string };
+  /** `modify_*` airlock does not apply, `pull_source` and `multi_arch`, kept for the notes. */
   notApplied: NotApplied[];
   /** Keys TripleO does not read either. */
   unknown: string[];
@@ -126,6 +128,23 @@ function pushDestinationOf(src: YamlSource, node: unknown, where: string): strin
   return text;
 }
 
+/**
+ * The modification airlock makes itself of an entry: tripleo-modify-image's rpm_install.yml
+ * (`modify_vars: {tasks_from: rpm_install.yml, rpms_path: DIR}`) with a `modify_append_tag`
+ * and no `modify_only_with_*` filter. Anything else stays not applied (and noted).
+ */
+function modifyOf(get: (key: string) => unknown): PrepareEntry['modify'] {
+  const role = scalarText(get('modify_role'));
+  const tag = scalarText(get('modify_append_tag'));
+  const vars = get('modify_vars');
+  if (role !== 'tripleo-modify-image' || !tag || !isMap(vars)) return undefined;
+  if (get('modify_only_with_labels') !== undefined || get('modify_only_with_source') !== undefined) return undefined;
+  const keys = vars.items.map((p) => scalarText(p.key));
+  const rpms = scalarText(vars.get('rpms_path', true));
+  if (scalarText(vars.get('tasks_from', true)) !== 'rpm_install.yml' || !rpms || keys.some((k) => k !== 'tasks_from' && k !== 'rpms_path')) return undefined;
+  return { appendTag: tag, rpmsPath: rpms };
+}
+
 function entryOf(src: YamlSource, node: unknown, index: number): PrepareEntry {
   const where = `ContainerImagePrepare[${index}]`;
   const line = lineOf(src, node);
@@ -154,8 +173,11 @@ function entryOf(src: YamlSource, node: unknown, index: number): PrepareEntry {
   }
   const push = pushDestinationOf(src, get('push_destination'), where);
   if (push !== undefined) entry.pushDestination = push;
+  const modify = modifyOf(get);
+  if (modify) entry.modify = modify;
   for (const pair of node.items) {
     const key = scalarText(pair.key) ?? '';
+    if (modify && key.startsWith('modify_')) continue;
     if (NOT_APPLIED.includes(key)) entry.notApplied.push({ key, text: compact(deref(src, pair.value)) });
     else if (!KNOWN.has(key)) entry.unknown.push(clip(key, 80));
   }

@@ -63,6 +63,8 @@ export function prepareRules(entries: readonly PrepareEntry[], sets: readonly Re
     }
     const push = pushOf(entry, undercloud);
     if (push !== undefined) rule.push_destination = push;
+    // As the image set file writes it (the import is validated as a file would be).
+    if (entry.modify) Object.assign(rule, { modify: { tag_suffix: entry.modify.appendTag, steps: [{ rpms: entry.modify.rpmsPath }] } });
     return rule;
   });
 }

@@ -193,6 +193,20 @@ describe('import tripleo', () => {
     expect(set.notes).toContain(`push_destination: true is ${UNDERCLOUD} (--push-destination)`);
   });
 
+  it('applies tripleo-modify-image rpm_install.yml as the rule\'s modify (rpms and the append tag); the image set round-trips', () => {
+    const entries = `  - push_destination: registry.local:8787\n    modify_role: tripleo-modify-image\n    modify_append_tag: -hotfix\n    modify_vars:\n      tasks_from: rpm_install.yml\n      rpms_path: /home/stack/nova-hotfix-pkgs\n    includes: [nova-compute]\n${SET}`;
+    const { set, warnings } = run([prepareWith(entries)], { images: LIST });
+    expect(set.rules[0]!.modify).toEqual({ tag_suffix: '-hotfix', steps: [{ kind: 'rpms', value: '/home/stack/nova-hotfix-pkgs' }], dir: '.' });
+    expect(warnings.join('\n')).not.toContain('modify_role');
+    expect(set.notes.some((n) => n.includes('applied as this rule\'s modify'))).toBe(true);
+    const text = stringifyImageSet(set);
+    expect(text).toContain('modify:\n      tag_suffix: -hotfix\n      steps:\n        - rpms: /home/stack/nova-hotfix-pkgs');
+    expect(parseImageSet(text).rules[0]!.modify!.steps).toEqual([{ kind: 'rpms', value: '/home/stack/nova-hotfix-pkgs' }]);
+    // What TripleO would push: the source tag plus the append tag, under the destination.
+    const nova = planImageSet(parseImageSet(text)).find((p) => p.key === 'nova_compute')!;
+    expect(nova.modify?.value.tag_suffix).toBe('-hotfix');
+  });
+
   it('notes every other key it does not act on, and DockerRegistryMirror', () => {
     const entries = `  - pull_source: old.registry:5000\n    multi_arch: true\n    surprise: 1\n${SET}`;
     const { set, warnings } = run([prepareWith(entries, '  DockerRegistryMirror: http://mirror.local:5000/\n')], { images: LIST });

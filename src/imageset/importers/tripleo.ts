@@ -83,6 +83,7 @@ function entryNotes(env: PrepareEnvironment, note: Note): void {
         .filter((n) => keys(n.key))
         .map((n) => `${n.key}: ${n.text}`)
         .join(', ');
+    if (e.modify) note(`${where}: modify_role tripleo-modify-image (rpm_install.yml) is applied as this rule's modify: rpms ${e.modify.rpmsPath}, tag suffix ${e.modify.appendTag} (airlock modify --rpms, through buildah)`);
     const modify = listed((k) => k.startsWith('modify_'));
     if (modify) note(`${where}: not applied yet (airlock copies images unchanged and renders them without an appended tag): ${modify}`, true);
     const pull = listed((k) => k === 'pull_source');
