@@ -49,6 +49,12 @@ export const ErrorCodes = {
   MODIFY_INPUT_INVALID: 'MODIFY_INPUT_INVALID',
   /** A `--run` step of airlock modify failed, or buildah, which runs it, is missing or failed. */
   BUILD_FAILED: 'BUILD_FAILED',
+  /** No signature for an image where one is required (`airlock verify`). */
+  SIGNATURE_MISSING: 'SIGNATURE_MISSING',
+  /** An image's signatures are there but none verifies with the key or names the image's digest. */
+  SIGNATURE_INVALID: 'SIGNATURE_INVALID',
+  /** A public key file that is not a PEM public key airlock can use (ECDSA, RSA, Ed25519). */
+  KEY_INVALID: 'KEY_INVALID',
   // image sets, locks, rendering
   IMAGESET_INVALID: 'IMAGESET_INVALID',
   TEMPLATE_PARAM_MISSING: 'TEMPLATE_PARAM_MISSING',

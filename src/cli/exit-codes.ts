@@ -34,6 +34,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
   ErrorCodes.IMPORT_INVALID,
   ErrorCodes.ARCHIVE_INVALID,
   ErrorCodes.MODIFY_INPUT_INVALID,
+  ErrorCodes.KEY_INVALID,
   ErrorCodes.INVENTORY_INVALID,
   ErrorCodes.RENDER_FORMAT_UNKNOWN,
   ErrorCodes.RENDER_MIRROR_AMBIGUOUS,

@@ -8,6 +8,7 @@ import { gcCommand } from './gc-command.js';
 import { backupCommand, restoreCommand } from './backup-command.js';
 import { copyCommand } from './copy-command.js';
 import { modifyCommand } from './modify-command.js';
+import { verifyCommand } from './verify-command.js';
 import { diffCommand } from './diff-command.js';
 import { EXIT_CODES_HELP, exitCodeFor, ExitCodes } from './exit-codes.js';
 import { importCommand } from './import-command.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     .addHelpText('after', EXIT_CODES_HELP);
   program.addCommand(copyCommand().exitOverride());
   program.addCommand(modifyCommand().exitOverride());
+  program.addCommand(verifyCommand().exitOverride());
   program.addCommand(mirrorCommand().exitOverride());
   program.addCommand(pullCommand().exitOverride());
   program.addCommand(storeCommand().exitOverride());
