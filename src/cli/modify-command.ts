@@ -24,7 +24,7 @@ export function modifyCommand(): Command {
   const operations: { kind: OperationKind; value: string }[] = [];
   const cmd = new Command('modify')
     .description(
-      'Copy the image SRC to DST with modifications, in the order given, with no container runtime: files appended as new layers, paths removed, config fields set. Layers are deterministic (sorted entries, owner 0:0, time 0, fixed gzip), so the same base and inputs give the same digest: the result digest is known before anything is written, and a destination already holding it is left alone. Unchanged blobs go through the copy engine as for any copy (mounted or skipped, never re-sent). A multi-arch image is modified platform by platform under a new index.',
+      'Copy the image SRC to DST with modifications, in the order given: files appended as new layers, paths removed, config fields set (no container runtime needed), commands run and RPMs installed inside the image (--run, --rpms: through buildah). Layers are deterministic (sorted entries, owner 0:0, time 0, fixed gzip), so the same base and inputs give the same digest: the result digest is known before anything is written, and a destination already holding it is left alone. Unchanged blobs go through the copy engine as for any copy (mounted or skipped, never re-sent). A multi-arch image is modified platform by platform under a new index.',
     )
     .argument('<src>', 'the base image: docker://REF (or a bare REF), oci:DIR[:NAME], oci-archive:FILE[:NAME], store:REF')
     .argument('<dst>', 'where the modified image goes; without a tag, the source tag plus --tag-suffix');
