@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { MANIFEST_FORMATS, type ManifestFormat } from '../copy/convert.js';
 import type { CopyRunOptions } from '../copy/engine.js';
+import { REFERRER_CHOICES, type ReferrerChoice } from '../mirror/referrers.js';
 import { parsePlatform, type Platform } from '../oci/platform.js';
 import { createTransportContext, type TransportContext } from '../transport/context.js';
 import type { RegistryOptions } from '../transport/registry/options.js';
@@ -16,6 +17,7 @@ export interface CopyFlags extends RegistryFlags {
   json?: boolean;
   store?: string;
   blobJobs?: string;
+  referrers?: string;
 }
 
 /** Commander collector for repeatable options. */
@@ -30,7 +32,8 @@ export function addCopyFlags(cmd: Command): Command {
       .option('--dry-run', 'read and compare only: show what would be copied, write nothing')
       .option('--json', 'print one JSON event per line on stdout instead of progress')
       .option('--store <dir>', 'store directory (default $AIRLOCK_STORE or ~/.cache/airlock/store)')
-      .option('--blob-jobs <n>', 'blobs copied at once across all images', '8'),
+      .option('--blob-jobs <n>', 'blobs copied at once across all images', '8')
+      .option('--referrers <all|signatures|none>', "copy cosign's signatures (sha256-<digest>.sig), attestations (.att) and SBOMs (.sbom) beside each copied image", 'all'),
   );
   return cmd;
 }
@@ -54,10 +57,13 @@ export function contextOf(flags: { store?: string }, registries: RegistryOptions
 }
 
 /** Engine options common to copy and mirror. */
-export function engineOptions(flags: CopyFlags): CopyRunOptions {
+export function engineOptions(flags: CopyFlags): CopyRunOptions & { referrers?: ReferrerChoice } {
   const registries = registryOptions(flags);
   const format = formatOf(flags);
+  const referrers = (flags.referrers ?? 'all') as ReferrerChoice;
+  if (!REFERRER_CHOICES.includes(referrers)) throw new AirlockError(ErrorCodes.USAGE, `--referrers takes ${REFERRER_CHOICES.join(', ')}, got "${flags.referrers}"`);
   return {
+    referrers,
     platforms: platformsOf(flags),
     dryRun: Boolean(flags.dryRun),
     blobJobs: positiveInt('--blob-jobs', flags.blobJobs, 8) || 1,

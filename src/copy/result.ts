@@ -21,6 +21,8 @@ export interface ImageResult {
   bytesPlanned?: number;
   durationMs: number;
   error?: { code: string; message: string };
+  /** cosign's tags (signatures, attestations, SBOMs) copied beside the image. */
+  referrers?: { tag: string; status: string; digest?: string; error?: string }[];
 }
 
 /** A result with zeroed counters. */

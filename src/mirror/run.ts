@@ -6,6 +6,7 @@ import { formatLocation } from '../transport/location.js';
 import { openSink, openSource } from '../transport/open.js';
 import { ModifiedSource } from '../modify/source.js';
 import type { MirrorPair } from './plan.js';
+import { copyCosignTags, type ReferrerChoice } from './referrers.js';
 
 /** Options of a mirror run. */
 export interface MirrorOptions extends CopyRunOptions {
@@ -13,6 +14,8 @@ export interface MirrorOptions extends CopyRunOptions {
   jobs?: number;
   /** Go on after a failed image (default: stop starting new ones). */
   keepGoing?: boolean;
+  /** cosign's signatures, attestations and SBOMs copied beside each copied image (default `all`). */
+  referrers?: ReferrerChoice;
 }
 
 /**
@@ -40,6 +43,11 @@ export async function runPairs(
         const dst = formatLocation(pair.destination);
         if (stopped || opts.signal?.aborted) return { ...emptyResult(src, dst), status: 'not-started' as const };
         const result = await copyPair(run, pair, ctx);
+        // A modified image is not what upstream signed; an image already in place had its referrers copied with it.
+        if (result.status === 'copied' && !pair.modify && result.sourceDigest && (opts.referrers ?? 'all') !== 'none') {
+          const referrers = await copyCosignTags(run, pair.source, pair.destination, result.sourceDigest, opts.referrers ?? 'all', ctx);
+          if (referrers.length > 0) result.referrers = referrers;
+        }
         if (result.status === 'failed' && !opts.keepGoing) stopped = true;
         return result;
       }),

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
-import { makeCliSandbox, PROJECT_ROOT, show, type CliSandbox } from './cli.js';
+import { imageResults, makeCliSandbox, PROJECT_ROOT, show, type CliSandbox } from './cli.js';
 
 let sb: CliSandbox;
 let R: TestRegistry;
@@ -113,5 +113,22 @@ describe('airlock verify', () => {
     const r = await sb.run(['verify', lockFile, '--key', bad]);
     expect(r.code, show(r)).toBe(2);
     expect(r.stderr).toMatch(/KEY_INVALID/);
+  });
+
+  it('signatures travel with their images on mirror (--referrers, default all), and verify passes where they landed; --referrers none leaves them behind', async () => {
+    const m = await sb.run(['mirror', '--json', lockFile, '--to', `${R.host}/out`]);
+    expect(m.code, show(m)).toBe(0);
+    // The signature is copied through the same run: its own line beside the image's.
+    const sig = imageResults(m.stdout).find((r) => String(r.destination).endsWith(`keystone-api:sha256-${digests.keystone!.slice(7)}.sig`));
+    expect(sig).toMatchObject({ status: 'copied' });
+    const ok = await sb.run(['verify', lockFile, '--only', 'keystone', '--key', join(work, 'ec.pub'), '--from', `${R.host}/out`]);
+    expect(ok.code, show(ok)).toBe(0);
+    const bare = await sb.run(['mirror', lockFile, '--to', `${R.host}/bare`, '--referrers', 'none']);
+    expect(bare.code, show(bare)).toBe(0);
+    const missing = await sb.run(['verify', lockFile, '--only', 'keystone', '--key', join(work, 'ec.pub'), '--from', `${R.host}/bare`]);
+    expect(missing.code, show(missing)).toBe(1);
+    expect(missing.stderr).toMatch(/SIGNATURE_MISSING/);
+    const bad = await sb.run(['mirror', lockFile, '--to', `${R.host}/x`, '--referrers', 'some']);
+    expect(bad.code).toBe(2);
   });
 });
