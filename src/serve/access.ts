@@ -104,13 +104,17 @@ export function denied(need: Need): Verdict {
   return { ok: false, status: 403, code: 'DENIED', message: `this user may not ${need.action} ${need.type === 'registry' ? 'the catalog' : need.name}` };
 }
 
+/**
+ * The verdict on HTTP Basic credentials (or none) for `need`: wrong credentials, or none where
+ * anonymous users may not, are asked for with `challenge`; a user without the right is denied.
+ */
+export async function basicVerdict(users: Users, authorization: string | undefined, need: Need, challenge: string): Promise<Verdict> {
+  const user = await users.basicUser(authorization);
+  if (user === null || (user === undefined && !users.actionsOf(undefined).has(need.action))) return unauthenticated(challenge);
+  return users.actionsOf(user).has(need.action) ? ALLOWED : denied(need);
+}
+
 /** HTTP Basic against `users`. */
 export function basicAccess(users: Users): AccessPolicy {
-  return {
-    async check(req, need) {
-      const user = await users.basicUser(req.headers.authorization);
-      if (user === null || (user === undefined && !users.actionsOf(undefined).has(need.action))) return unauthenticated(`Basic realm="${REALM}"`);
-      return users.actionsOf(user).has(need.action) ? ALLOWED : denied(need);
-    },
-  };
+  return { check: (req, need) => basicVerdict(users, req.headers.authorization, need, `Basic realm="${REALM}"`) };
 }

@@ -20,9 +20,9 @@ function accepted(res: ServerResponse): void {
   res.end();
 }
 
-/** Removes the bytes of `digest` (already unlinked from `name`) when nothing else keeps them. */
-async function dropIfUnused(t: PushTarget, name: string, digest: Digest): Promise<void> {
-  if ((await t.repos.reachedAnywhere(digest)) || (await t.repos.linkedElsewhere(digest, name))) return;
+/** Removes the bytes of `digest` (already unlinked from its repository) unless another repository links it or an image reaches it. */
+async function dropIfUnused(t: PushTarget, digest: Digest, linkedElsewhere: boolean): Promise<void> {
+  if (linkedElsewhere || (await t.repos.reachedAnywhere(digest))) return;
   await fs.unlink(t.layout.blobPath(digest)).catch(() => undefined);
 }
 
@@ -40,12 +40,13 @@ export async function handleManifestDelete(t: PushTarget, res: ServerResponse, n
     if ((await t.layout.findRef(`${name}:${tag}`))?.digest === reference) await t.layout.removeRef(`${name}:${tag}`);
   }
   await t.repos.unlink(name, reference);
-  if (!(await t.repos.linkedElsewhere(reference, name))) {
+  const elsewhere = await t.repos.linkedElsewhere(reference, name);
+  if (!elsewhere) {
     await t.layout.updateIndex((index) => {
       index.manifests = index.manifests.filter((m) => m.digest !== reference || entryName(m) !== undefined);
     });
   }
-  await dropIfUnused(t, name, reference);
+  await dropIfUnused(t, reference, elsewhere);
   accepted(res);
 }
 
@@ -57,6 +58,6 @@ export async function handleBlobDelete(t: PushTarget, res: ServerResponse, name:
     return sendError(res, false, 405, 'UNSUPPORTED', `blob ${digest} is used by an image tagged in ${name}: delete the image first`);
   }
   await t.repos.unlink(name, digest);
-  await dropIfUnused(t, name, digest);
+  await dropIfUnused(t, digest, await t.repos.linkedElsewhere(digest, name));
   accepted(res);
 }

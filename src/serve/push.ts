@@ -4,10 +4,9 @@
  * cross-repository mounts (one blob store: a blob the store holds is mounted at once, with
  * or without `from`), and manifests (verified, every blob they name present, then named).
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AirlockError, ErrorCodes } from '../errors.js';
-import { isDigest, type Digest } from '../oci/digest.js';
+import { digestOf, isDigest } from '../oci/digest.js';
 import { childDescriptors, parseManifest } from '../oci/manifest.js';
 import type { OciLayout } from '../transport/layout/layout.js';
 import { readBody } from './body.js';
@@ -116,7 +115,7 @@ export async function handleManifestPut(t: PushTarget, req: IncomingMessage, res
   }
   const bytes = await readBody(req, MAX_MANIFEST_BYTES);
   if (!bytes) return sendError(res, false, 413, 'SIZE_INVALID', `a manifest may not be over ${MAX_MANIFEST_BYTES} bytes`);
-  const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest;
+  const digest = digestOf(bytes);
   if (isDigest(reference) && reference !== digest) return sendError(res, false, 400, 'DIGEST_INVALID', `the manifest is ${digest}, not ${reference}`);
   const declared = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
   let manifest;

@@ -14,7 +14,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import { imageContent } from '../store/content.js';
 import type { LayoutContent } from '../transport/layout/content.js';
-import { entryName } from '../transport/layout/index-file.js';
+import { entryName, type LayoutIndex } from '../transport/layout/index-file.js';
 import { LAYOUT_WORK_DIR, type OciLayout } from '../transport/layout/layout.js';
 import { splitName } from '../transport/layout/names.js';
 
@@ -27,6 +27,8 @@ export function storeLinksDir(layout: OciLayout): string {
 export class Repositories {
   /** Digests each image root reaches (images are immutable: computed once). */
   private readonly reach = new Map<string, Set<Digest>>();
+  /** Per repository, what its tagged images reach, for one version of index.json. */
+  private byRepository?: { index: LayoutIndex; reach: Map<string, Promise<Set<Digest>>> };
 
   /** `linksDir`: where links are kept (the store's); absent for a bundle (tagged content only). */
   constructor(
@@ -95,15 +97,35 @@ export class Repositories {
     return out;
   }
 
-  /** True when the images tagged in `name` reach `digest`. */
-  async reached(name: string, digest: Digest): Promise<boolean> {
-    for (const root of await this.tagged(name)) if ((await this.reachOf(root)).has(digest)) return true;
-    return false;
+  /**
+   * Every digest the images tagged in `name` reach, worked out once per version of the
+   * index (every blob and manifest GET asks, so it must not walk the refs each time).
+   */
+  private repositoryReach(name: string, index: LayoutIndex): Promise<Set<Digest>> {
+    if (this.byRepository?.index !== index) this.byRepository = { index, reach: new Map() };
+    const cache = this.byRepository.reach;
+    let reach = cache.get(name);
+    if (!reach) {
+      reach = (async () => {
+        const out = new Set<Digest>();
+        for (const root of await this.tagged(name)) for (const d of await this.reachOf(root)) out.add(d);
+        return out;
+      })();
+      // A failed walk (a damaged manifest) is tried again next time.
+      reach.catch(() => cache.delete(name));
+      cache.set(name, reach);
+    }
+    return reach;
   }
 
-  /** True when `name` holds `digest`: linked to it, or reached by its tagged images. */
+  /** True when the images tagged in `name` reach `digest`. */
+  async reached(name: string, digest: Digest): Promise<boolean> {
+    return (await this.repositoryReach(name, await this.layout.readIndex())).has(digest);
+  }
+
+  /** True when `name` holds `digest`: reached by its tagged images (in memory), or linked to it (a file). */
   async holds(name: string, digest: Digest): Promise<boolean> {
-    return (await this.linked(name, digest)) || (await this.reached(name, digest));
+    return (await this.reached(name, digest)) || (await this.linked(name, digest));
   }
 
   /** True when the repository exists: it has tags, or content pushed into it. */

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { AirlockError, ErrorCodes } from '../errors.js';
-import { ALLOWED, denied, REALM, unauthenticated, type AccessPolicy, type Action, type Need, type Users } from './access.js';
+import { ALLOWED, basicVerdict, REALM, unauthenticated, type AccessPolicy, type Action, type Need, type Users } from './access.js';
 import { readBody } from './body.js';
 import { sendError } from './errors.js';
 
@@ -125,10 +125,7 @@ export class TokenAuthority {
           if (access === 'expired' || access === 'invalid') return unauthenticated(challenge('invalid_token'));
           return grants(access, need) ? ALLOWED : { ...unauthenticated(challenge('insufficient_scope')), message: `the token does not grant ${scopeOf(need)}` };
         }
-        const user = await this.users.basicUser(authorization);
-        if (user === null) return unauthenticated(challenge());
-        if (user === undefined) return this.users.actionsOf(undefined).has(need.action) ? ALLOWED : unauthenticated(challenge());
-        return this.users.actionsOf(user).has(need.action) ? ALLOWED : denied(need);
+        return basicVerdict(this.users, authorization, need, challenge());
       },
     };
   }
