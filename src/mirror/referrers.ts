@@ -48,15 +48,19 @@ export async function copyCosignTags(run: CopyRun, source: Location, destination
   } catch (err) {
     return [{ tag: '*', status: 'failed', error: (err as Error).message }];
   }
-  for (const kind of kinds) {
-    const tag = `sha256-${digestHex(digest)}.${kind}`;
-    try {
-      if (!(await reader.headManifest(source.repository, tag))) continue;
-      const result = await run.copyImage(await openSource(withTag(source, tag), ctx), await openSink(withTag(destination, tag), ctx));
-      out.push({ tag, status: result.status, ...(result.digest ? { digest: result.digest } : {}), ...(result.error ? { error: result.error.message } : {}) });
-    } catch (err) {
-      out.push({ tag, status: 'failed', error: (err as Error).message });
+  try {
+    for (const kind of kinds) {
+      const tag = `sha256-${digestHex(digest)}.${kind}`;
+      try {
+        if (!(await reader.headManifest(source.repository, tag))) continue;
+        const result = await run.copyImage(await openSource(withTag(source, tag), ctx), await openSink(withTag(destination, tag), ctx));
+        out.push({ tag, status: result.status, ...(result.digest ? { digest: result.digest } : {}), ...(result.error ? { error: result.error.message } : {}) });
+      } catch (err) {
+        out.push({ tag, status: 'failed', error: (err as Error).message });
+      }
     }
+  } finally {
+    await reader.close().catch(() => undefined);
   }
   return out;
 }

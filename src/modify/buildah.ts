@@ -49,7 +49,7 @@ const RPM_INSTALL = [
 ].join('\n');
 
 /** The `*.rpm` files directly in `dir`, sorted; MODIFY_INPUT_INVALID when there are none or it cannot be read. */
-async function rpmFiles(dir: string): Promise<string[]> {
+export async function rpmFiles(dir: string): Promise<string[]> {
   const names = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
     throw new AirlockError(ErrorCodes.MODIFY_INPUT_INVALID, `--rpms ${dir}: ${err.code === 'ENOENT' ? 'no such directory' : err.message}`);
   });

@@ -10,11 +10,11 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { digestOf, type Digest } from '../oci/digest.js';
+import { digestOf, verifyBytes, type Digest } from '../oci/digest.js';
 import { parseManifest } from '../oci/manifest.js';
 import type { FetchedManifest, Source } from '../transport/types.js';
 import { modifyImageManifest, modifyIndex, type AddedLayer, type MadeContent } from './image.js';
-import { runSteps, type RunStep } from './buildah.js';
+import { rpmFiles, runSteps, type RunStep } from './buildah.js';
 import { appendLayer, whiteoutLayer } from './layer.js';
 import type { ModifyOperation } from './operations.js';
 
@@ -51,8 +51,8 @@ async function modificationDigest(ops: readonly ModifyOperation[], added: readon
   for (const o of ops) {
     if (o.op === 'append') operations.push({ op: 'append', dest: o.dest });
     else if (o.op === 'rpms') {
-      const names = (await fs.readdir(o.dir).catch(() => [] as string[])).filter((n) => n.endsWith('.rpm')).sort();
-      operations.push({ op: 'rpms', packages: await Promise.all(names.map(async (n) => ({ name: n, digest: digestOf(await fs.readFile(path.join(o.dir, n))) }))) });
+      const files = await rpmFiles(o.dir);
+      operations.push({ op: 'rpms', packages: await Promise.all(files.map(async (f) => ({ name: path.basename(f), digest: digestOf(await fs.readFile(f)) }))) });
     } else operations.push(o);
   }
   return digestOf(JSON.stringify({ operations, layers: added.map((a) => digestOf(a.layer.tar)) }));
@@ -142,7 +142,7 @@ export class ModifiedSource implements Source {
     const chunks: Buffer[] = [];
     for await (const c of await this.base.getBlob(desc)) chunks.push(c as Buffer);
     const bytes = Buffer.concat(chunks);
-    if (digestOf(bytes) !== desc.digest) throw new AirlockError(ErrorCodes.DIGEST_MISMATCH, `${this.base.description}: config ${desc.digest} does not match its bytes`);
+    verifyBytes(bytes, desc.digest as Digest, desc.size, `${this.base.description}: blob`);
     return bytes;
   }
 
