@@ -2,12 +2,19 @@ import type { Command } from 'commander';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { MANIFEST_FORMATS, type ManifestFormat } from '../copy/convert.js';
 import type { CopyRunOptions } from '../copy/engine.js';
-import { REFERRER_CHOICES, type ReferrerChoice } from '../mirror/referrers.js';
+import { REFERRER_CHOICES, type ReferrerChoice } from '../referrers/kinds.js';
 import { parsePlatform, type Platform } from '../oci/platform.js';
 import { createTransportContext, type TransportContext } from '../transport/context.js';
 import type { RegistryOptions } from '../transport/registry/options.js';
 import { interruptSignal } from './interrupt.js';
 import { addRegistryFlags, positiveInt, registryOptions, type RegistryFlags } from './registry-flags.js';
+
+/** The `--referrers` choice (default `all`); USAGE for anything else. */
+export function referrerChoice(text: string | undefined): ReferrerChoice {
+  const choice = (text ?? 'all') as ReferrerChoice;
+  if (!REFERRER_CHOICES.includes(choice)) throw new AirlockError(ErrorCodes.USAGE, `--referrers takes ${REFERRER_CHOICES.join(', ')}, got "${text}"`);
+  return choice;
+}
 
 /** Flags shared by the copying commands. */
 export interface CopyFlags extends RegistryFlags {
@@ -33,7 +40,7 @@ export function addCopyFlags(cmd: Command): Command {
       .option('--json', 'print one JSON event per line on stdout instead of progress')
       .option('--store <dir>', 'store directory (default $AIRLOCK_STORE or ~/.cache/airlock/store)')
       .option('--blob-jobs <n>', 'blobs copied at once across all images', '8')
-      .option('--referrers <all|signatures|none>', "copy cosign's signatures (sha256-<digest>.sig), attestations (.att) and SBOMs (.sbom) beside each copied image", 'all'),
+      .option('--referrers <all|signatures|none>', "copy each image's referrers beside it: cosign's tags (sha256-<digest>.sig, .att, .sbom) and OCI 1.1 referrers (signatures, sigstore bundles, SBOMs, attestations); signatures keeps only signatures", 'all'),
   );
   return cmd;
 }
@@ -60,10 +67,8 @@ export function contextOf(flags: { store?: string }, registries: RegistryOptions
 export function engineOptions(flags: CopyFlags): CopyRunOptions & { referrers?: ReferrerChoice } {
   const registries = registryOptions(flags);
   const format = formatOf(flags);
-  const referrers = (flags.referrers ?? 'all') as ReferrerChoice;
-  if (!REFERRER_CHOICES.includes(referrers)) throw new AirlockError(ErrorCodes.USAGE, `--referrers takes ${REFERRER_CHOICES.join(', ')}, got "${flags.referrers}"`);
   return {
-    referrers,
+    referrers: referrerChoice(flags.referrers),
     platforms: platformsOf(flags),
     dryRun: Boolean(flags.dryRun),
     blobJobs: positiveInt('--blob-jobs', flags.blobJobs, 8) || 1,

@@ -8,7 +8,7 @@ import type { LockFile } from '../lock/types.js';
 import { withImageSetCredentials } from '../resolve/imageset.js';
 import { DEFAULT_RESOLVE_CONCURRENCY } from '../resolve/resolver.js';
 import { parseNamespace } from '../transport/location.js';
-import { contextOf } from './common-flags.js';
+import { contextOf, referrerChoice } from './common-flags.js';
 import { positiveInt, registryOptions, type RegistryFlags } from './registry-flags.js';
 import { parseSetFlags, resolveWithProgress } from './resolve-run.js';
 
@@ -31,6 +31,7 @@ export interface ResolveFlags extends RegistryFlags {
   set: string[];
   jobs?: string;
   check?: boolean;
+  referrers?: string;
 }
 
 /** `airlock resolve IMAGES.yaml [-o LOCK] [--check]`. */
@@ -46,6 +47,7 @@ export async function run(file: string, flags: ResolveFlags): Promise<void> {
       ctx,
       overrides,
       concurrency: positiveInt('--jobs', flags.jobs, DEFAULT_RESOLVE_CONCURRENCY) || 1,
+      referrers: referrerChoice(flags.referrers),
       ...(from ? { from } : {}),
     });
   } finally {

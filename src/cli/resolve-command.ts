@@ -14,6 +14,7 @@ export function resolveCommand(): Command {
     .option('--jobs <n>', 'images resolved at once', String(DEFAULT_RESOLVE_CONCURRENCY))
     .option('--from <location>', 'pin from what is already here, with no network: store: (the local store) or oci:DIR')
     .option('--store <dir>', 'store directory for --from store: (default $AIRLOCK_STORE or ~/.cache/airlock/store)')
+    .option('--referrers <all|signatures|none>', "which referrers of each image the lock lists (cosign's tags and OCI 1.1 referrers), so mirror and bundles carry exactly those", 'all')
     .option('--check', 'resolve and compare with the --output file instead of writing it: print the changes, exit 1 when stale');
   addRegistryFlags(cmd);
   cmd.addHelpText(

@@ -3,7 +3,8 @@ import { readLock } from '../lock/read.js';
 import type { LockedImage } from '../lock/types.js';
 import type { Digest } from '../oci/digest.js';
 import { parseReference } from '../ref/reference.js';
-import { checkCosignSignatures, readPublicKey, type SignatureCheck } from '../signature/cosign.js';
+import { checkSignatures } from '../signature/check.js';
+import { readPublicKey, type SignatureCheck } from '../signature/cosign.js';
 import { formatLocation, parseLocation, parseNamespace, placeImage } from '../transport/location.js';
 import { openReader } from '../transport/open.js';
 import type { Location } from '../transport/types.js';
@@ -43,7 +44,7 @@ export async function run(lockFile: string, flags: VerifyFlags): Promise<void> {
       const location = locationOf(image, from);
       const reader = await openReader(location, ctx);
       // The signature names the digest upstream signed: the locked source digest.
-      const check = await checkCosignSignatures(reader, location.repository, image.digest as Digest, key);
+      const check = await checkSignatures(reader, location.repository, image.digest as Digest, key);
       results.push({ key: k, location: formatLocation(location), digest: image.digest, check });
       if (flags.json) process.stdout.write(`${JSON.stringify({ key: k, location: formatLocation(location), digest: image.digest, ...check })}\n`);
       else process.stdout.write(`${check.status.padEnd(8)} ${k}  ${formatLocation(location)}@${image.digest}${check.problems.length ? `\n  ${check.problems.join('\n  ')}` : ''}\n`);
@@ -54,5 +55,5 @@ export async function run(lockFile: string, flags: VerifyFlags): Promise<void> {
   const missing = results.filter((r) => r.check.status === 'missing').map((r) => r.key);
   const invalid = results.filter((r) => r.check.status === 'invalid').map((r) => r.key);
   if (invalid.length > 0) throw new AirlockError(ErrorCodes.SIGNATURE_INVALID, `not signed with ${flags.key}: ${invalid.join(', ')}`, { keys: invalid });
-  if (missing.length > 0) throw new AirlockError(ErrorCodes.SIGNATURE_MISSING, `no signature (sha256-<digest>.sig) for ${missing.join(', ')}`, { keys: missing });
+  if (missing.length > 0) throw new AirlockError(ErrorCodes.SIGNATURE_MISSING, `no signature (neither a sha256-<digest>.sig tag nor a sigstore bundle referrer) for ${missing.join(', ')}`, { keys: missing });
 }

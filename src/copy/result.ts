@@ -1,3 +1,4 @@
+import type { ReferrerCopy } from '../referrers/copy.js';
 import type { Digest } from '../oci/digest.js';
 
 /** Outcome of one image copy, as written to `--report` and `--json`. */
@@ -21,8 +22,8 @@ export interface ImageResult {
   bytesPlanned?: number;
   durationMs: number;
   error?: { code: string; message: string };
-  /** cosign's tags (signatures, attestations, SBOMs) copied beside the image. */
-  referrers?: { tag: string; status: string; digest?: string; error?: string }[];
+  /** Referrers (signatures, attestations, SBOMs) copied beside the image. */
+  referrers?: ReferrerCopy[];
 }
 
 /** A result with zeroed counters. */

@@ -66,6 +66,13 @@ function imageChanges(key: string, a: LockedImage, b: LockedImage): LockFieldCha
   add('modify', a.modify && JSON.stringify(a.modify.steps), b.modify && JSON.stringify(b.modify.steps));
   add('modification', a.modify?.modification, b.modify?.modification);
   add('modified result', a.modify?.result, b.modify?.result);
+  // A signature added or replaced upstream shows as a referrer that came or went.
+  const ra = new Set((a.referrers ?? []).map((r) => r.digest as string));
+  const rb = new Set((b.referrers ?? []).map((r) => r.digest as string));
+  for (const r of [...(a.referrers ?? []), ...(b.referrers ?? [])]) {
+    if (ra.has(r.digest) === rb.has(r.digest)) continue;
+    add(`referrer ${r.tag ?? r.artifactType ?? r.mediaType}`, ra.has(r.digest) ? r.digest : undefined, rb.has(r.digest) ? r.digest : undefined);
+  }
   add('origin', JSON.stringify(a.origin), JSON.stringify(b.origin));
   return out;
 }

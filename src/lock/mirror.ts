@@ -6,6 +6,7 @@ import { parseLocation, pinLocation, placeImage } from '../transport/location.js
 import { dockerLocation } from '../transport/registry/transport.js';
 import type { Location } from '../transport/types.js';
 import { operationsOf } from '../modify/steps.js';
+import { fromLocked } from '../referrers/kinds.js';
 import { sortedKeys } from './keys.js';
 import type { LockedImage, LockFile } from './types.js';
 
@@ -61,5 +62,6 @@ function pairOf(key: string, image: LockedImage, opts: LockMirrorOptions): Mirro
     pair.modify = operationsOf(image.modify.steps, opts.dir ?? '.');
     pair.pinned = { ...pair.pinned!, result: image.modify.result };
   }
+  if (image.referrers) pair.referrers = image.referrers.map(fromLocked);
   return pair;
 }

@@ -55,11 +55,23 @@ const imageSchema = z.object({
   destination: z.optional(text()),
   modify: z.optional(
     z.object({
-      steps: z.array(z.object({ kind: z.enum(['append', 'remove', 'label', 'env', 'user', 'workdir', 'entrypoint', 'cmd', 'run', 'rpms']), value: text() })),
+      steps: z.array(z.object({ kind: z.enum(['append', 'remove', 'label', 'env', 'user', 'workdir', 'entrypoint', 'cmd', 'run', 'rpms', 'containerfile', 'update']), value: text() })),
       tag_suffix: z.optional(z.string()),
       modification: digest,
       result: digest,
     }),
+  ),
+  referrers: z.optional(
+    z.array(
+      z.object({
+        digest,
+        mediaType: text(),
+        size: count(),
+        artifactType: z.optional(text()),
+        tag: z.optional(text()),
+        predicateType: z.optional(text()),
+      }),
+    ),
   ),
   origin: originSchema,
 });

@@ -44,6 +44,22 @@ export interface LockedModify {
   result: Digest;
 }
 
+/**
+ * A referrer of a locked image (a signature, attestation, SBOM...), found beside it at
+ * resolve time: cosign's tag scheme (`tag` set) or an OCI 1.1 referrer (by digest). Mirror,
+ * bundle and import carry exactly these; a bundle is complete when it holds them all.
+ */
+export interface LockedReferrer {
+  digest: Digest;
+  mediaType: string;
+  size: number;
+  artifactType?: string;
+  /** cosign's tag (`sha256-<hex>.sig`, `.att`, `.sbom`). */
+  tag?: string;
+  /** A sigstore bundle's predicate type (tells a signature from an attestation). */
+  predicateType?: string;
+}
+
 /** One image, pinned. */
 export interface LockedImage {
   /** Source `registry/repo:tag@digest`. */
@@ -66,6 +82,8 @@ export interface LockedImage {
   destination?: string;
   /** A modified image (an image set rule's `modify`): the destination gets `result`, made from the base `digest`. */
   modify?: LockedModify;
+  /** The source image's referrers (of the locked source digest; a modified result has none). */
+  referrers?: LockedReferrer[];
   origin: LockOrigin;
 }
 

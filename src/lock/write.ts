@@ -66,6 +66,7 @@ function orderedImage(i: LockedImage): Record<string, unknown> {
     modify: i.modify
       ? pick({ steps: i.modify.steps.map((s) => ({ kind: s.kind, value: s.value })), tag_suffix: i.modify.tag_suffix, modification: i.modify.modification, result: i.modify.result })
       : undefined,
+    referrers: i.referrers?.map((r) => pick({ digest: r.digest, mediaType: r.mediaType, size: r.size, artifactType: r.artifactType, tag: r.tag, predicateType: r.predicateType })),
     origin: orderedOrigin(i.origin),
   });
 }

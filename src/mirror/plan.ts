@@ -1,3 +1,4 @@
+import type { Referrer } from '../referrers/kinds.js';
 import type { ModifyOperation } from '../modify/operations.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
@@ -21,6 +22,8 @@ export interface MirrorPair {
   pinned?: PinnedCopy;
   /** Modifications made on the way (airlock modify): the destination gets the modified image. */
   modify?: readonly ModifyOperation[];
+  /** The source image's referrers as a lock lists them: exactly these travel (else they are looked for). */
+  referrers?: readonly Referrer[];
 }
 
 /** A copy whose outcome a lock already knows. */

@@ -6,7 +6,10 @@ import { formatLocation } from '../transport/location.js';
 import { openSink, openSource } from '../transport/open.js';
 import { ModifiedSource } from '../modify/source.js';
 import type { MirrorPair } from './plan.js';
-import { copyCosignTags, type ReferrerChoice } from './referrers.js';
+import { copyReferrers } from '../referrers/copy.js';
+import { discoverReferrers } from '../referrers/discover.js';
+import { chosen, type ReferrerChoice } from '../referrers/kinds.js';
+import { openReader } from '../transport/open.js';
 
 /** Options of a mirror run. */
 export interface MirrorOptions extends CopyRunOptions {
@@ -14,7 +17,7 @@ export interface MirrorOptions extends CopyRunOptions {
   jobs?: number;
   /** Go on after a failed image (default: stop starting new ones). */
   keepGoing?: boolean;
-  /** cosign's signatures, attestations and SBOMs copied beside each copied image (default `all`). */
+  /** Referrers (signatures, attestations, SBOMs) copied beside each image (default `all`). */
   referrers?: ReferrerChoice;
 }
 
@@ -43,11 +46,7 @@ export async function runPairs(
         const dst = formatLocation(pair.destination);
         if (stopped || opts.signal?.aborted) return { ...emptyResult(src, dst), status: 'not-started' as const };
         const result = await copyPair(run, pair, ctx);
-        // A modified image is not what upstream signed; an image already in place had its referrers copied with it.
-        if (result.status === 'copied' && !pair.modify && result.sourceDigest && (opts.referrers ?? 'all') !== 'none') {
-          const referrers = await copyCosignTags(run, pair.source, pair.destination, result.sourceDigest, opts.referrers ?? 'all', ctx);
-          if (referrers.length > 0) result.referrers = referrers;
-        }
+        await carryReferrers(run, pair, result, ctx, opts.referrers ?? 'all');
         if (result.status === 'failed' && !opts.keepGoing) stopped = true;
         return result;
       }),
@@ -68,5 +67,39 @@ async function copyPair(run: CopyRun, pair: MirrorPair, ctx: TransportContext): 
   } catch (err) {
     await source?.close().catch(() => undefined);
     return run.recordFailure(formatLocation(pair.source), formatLocation(pair.destination), err);
+  }
+}
+
+/**
+ * Copies the image's referrers beside it. A lock's referrers travel whenever the image is in
+ * place (copied or up to date), and one that cannot be copied fails the image: the lock
+ * promised it. Without a lock, referrers are looked for at the source when the image was
+ * copied, and one that fails is reported without failing the image. A modified image is not
+ * what upstream signed, so it gets none.
+ */
+async function carryReferrers(run: CopyRun, pair: MirrorPair, result: ImageResult, ctx: TransportContext, choice: ReferrerChoice): Promise<void> {
+  const subject = result.sourceDigest ?? pair.pinned?.source.digest;
+  if (choice === 'none' || pair.modify || !subject) return;
+  if (result.status !== 'copied' && !(result.status === 'up-to-date' && pair.referrers)) return;
+  let referrers = pair.referrers?.filter((r) => chosen(choice, r));
+  if (!referrers) {
+    try {
+      const reader = await openReader(pair.source, ctx);
+      try {
+        referrers = await discoverReferrers(reader, pair.source.repository, subject, choice);
+      } finally {
+        await reader.close().catch(() => undefined);
+      }
+    } catch (err) {
+      result.referrers = [{ scheme: 'oci', digest: '', status: 'failed', error: `looking for referrers: ${(err as Error).message}` }];
+      return;
+    }
+  }
+  if (referrers.length === 0) return;
+  result.referrers = await copyReferrers(run, pair.source, pair.destination, subject, referrers, ctx);
+  const failed = result.referrers.find((r) => r.status === 'failed');
+  if (failed && pair.referrers) {
+    result.status = 'failed';
+    result.error = { code: failed.code ?? 'INTERNAL', message: `referrer ${failed.tag ?? failed.digest} of ${subject}: ${failed.error ?? 'failed'}` };
   }
 }

@@ -118,12 +118,17 @@ describe('resolvePlan', () => {
   it('asks as little as it can: one HEAD per tag; with labels, the index by tag once, one manifest and one config', async () => {
     const fresh = createTransportContext({ registries: { retries: 0 } });
     try {
-      await resolvePlan([planned('plain', 'library/plain:1')], { ctx: fresh });
+      await resolvePlan([planned('plain', 'library/plain:1')], { ctx: fresh, referrers: 'none' });
       expect(registryPool(fresh).stats().requests).toBe(1);
-      const before = registryPool(fresh).stats().requests;
-      await resolvePlan([planned('ceph', 'ceph/ceph:v18', { tagFromLabel: { value: 'version' } })], { ctx: fresh });
+      let before = registryPool(fresh).stats().requests;
+      await resolvePlan([planned('ceph', 'ceph/ceph:v18', { tagFromLabel: { value: 'version' } })], { ctx: fresh, referrers: 'none' });
       // GET v18 (the index), GET amd64 manifest, GET config, HEAD 18.2.0 (same index: not fetched again).
       expect(registryPool(fresh).stats().requests - before).toBe(4);
+      // Listing referrers (the default): HEAD .sig/.att/.sbom, GET the referrers API (Distribution has none: 404), HEAD the tag schema's tag.
+      before = registryPool(fresh).stats().requests;
+      const lock = await resolvePlan([planned('plain', 'library/plain:1')], { ctx: fresh });
+      expect(registryPool(fresh).stats().requests - before).toBe(6);
+      expect(lock.images.plain!.referrers).toBeUndefined();
     } finally {
       await fresh.close();
     }

@@ -9,6 +9,8 @@ import { placeImage } from '../transport/location.js';
 import { openReader } from '../transport/open.js';
 import { dockerLocation } from '../transport/registry/transport.js';
 import type { Location } from '../transport/types.js';
+import { discoverReferrers } from '../referrers/discover.js';
+import { toLocked, type ReferrerChoice } from '../referrers/kinds.js';
 import { resolveImage, type ImageReadAccess } from './image.js';
 
 import { DEFAULT_RESOLVE_CONCURRENCY } from './defaults.js';
@@ -45,6 +47,8 @@ export interface ResolveOptions {
   /** The image set's rules, so the lock names the rules that applied. */
   rules?: readonly Pick<Rule, 'name'>[];
   onProgress?: (p: ResolveProgress) => void;
+  /** Which referrers of each image the lock lists (default `all`; `none` looks for none). */
+  referrers?: ReferrerChoice;
 }
 
 /**
@@ -62,7 +66,13 @@ export async function resolvePlan(planned: PlannedImage[], opts: ResolveOptions)
     planned.map((p) =>
       limit(async () => {
         try {
-          const image = await resolveImage(p, await accessFor(p.source, opts), opts.rules);
+          const access = await accessFor(p.source, opts);
+          const image = await resolveImage(p, access, opts.rules);
+          const choice = opts.referrers ?? 'all';
+          if (choice !== 'none') {
+            const found = await discoverReferrers(access.reader, access.repository, image.digest, choice);
+            if (found.length > 0) image.referrers = found.map(toLocked);
+          }
           images[p.key] = image;
           opts.onProgress?.({ key: p.key, done: ++done, total: planned.length, image });
         } catch (err) {

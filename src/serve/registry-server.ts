@@ -14,7 +14,7 @@ import { OPEN_ACCESS, REALM, type AccessPolicy, type Need } from './access.js';
 import { sendError } from './errors.js';
 import { ServeMetrics } from './metrics.js';
 import { registryPage } from './page.js';
-import { Referrers } from './referrers.js';
+import { referrersOf, type Referrers } from '../transport/layout/referrers.js';
 import { Repositories, storeLinksDir } from './repositories.js';
 import { listPage, sendListPage } from './list-page.js';
 import { sendBlob } from './blobs.js';
@@ -186,7 +186,7 @@ export function createRegistryServer(opts: RegistryServerOptions): Server {
   const repos = new Repositories(opts.layout, opts.linksDir ?? (opts.push ? storeLinksDir(opts.push.layout) : undefined));
   const ctx: ServerState = {
     metrics: new ServeMetrics(),
-    referrers: new Referrers(opts.layout),
+    referrers: referrersOf(opts.layout),
     repos,
     html: registryPage(opts.title ?? opts.layout.dir),
     ...(opts.push ? { push: { ...opts.push, repos } } : {}),

@@ -87,14 +87,9 @@ export class Repositories {
     return r;
   }
 
-  /** The roots of the images tagged in `name`. */
+  /** The roots of the images named in `name`: by tag, or by digest (a referrer copied in as `name@digest`). */
   private async tagged(name: string): Promise<Descriptor[]> {
-    const out: Descriptor[] = [];
-    for (const tag of await this.layout.refs.tags(name)) {
-      const d = await this.layout.findRef(`${name}:${tag}`);
-      if (d) out.push(d);
-    }
-    return out;
+    return (await this.layout.listRefs()).filter((r) => splitName(r.name).repository === name).map((r) => r.descriptor);
   }
 
   /**

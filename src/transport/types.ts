@@ -48,6 +48,12 @@ export interface ContentReader {
   headBlob(repository: string, digest: Digest): Promise<number | null>;
   /** A blob's bytes as a stream, unverified. A stream that breaks mid-way is read again by the caller. */
   getBlob(repository: string, digest: Digest): Promise<Readable>;
+  /**
+   * The manifests whose `subject` is `digest` (OCI 1.1 referrers), or null when the backend
+   * cannot list them (a registry without the referrers API: use the tag schema). Absent on
+   * backends that hold no referrers.
+   */
+  listReferrers?(repository: string, digest: Digest): Promise<Descriptor[] | null>;
   /** The tags of a repository. */
   listTags(repository: string): Promise<string[]>;
   /** The repositories the backend holds (a registry's catalog, a layout's names). */

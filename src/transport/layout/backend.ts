@@ -7,7 +7,8 @@ import type { ContentReader, ContentWriter, FetchedManifest, SinkCapabilities } 
 import type { LayoutContent } from './content.js';
 import { entryName, layoutInvalid, withoutRefAnnotations } from './index-file.js';
 import type { OciLayout } from './layout.js';
-import { joinName } from './names.js';
+import { joinName, splitName } from './names.js';
+import { referrersOf } from './referrers.js';
 
 /** How a layout backend names things in messages: `oci:DIR:NAME`, `store:NAME`. */
 export type Describe = (repository: string, reference?: string) => string;
@@ -88,6 +89,17 @@ export class LayoutReader implements ContentReader {
 
   listRepositories(): Promise<string[]> {
     return this.layout.refs.repositories();
+  }
+
+  /**
+   * The manifests stored with `digest` as their subject, named in `repository` or unnamed:
+   * a layout answers as the referrers API would (never null).
+   */
+  async listReferrers(repository: string, digest: Digest): Promise<Descriptor[]> {
+    return referrersOf(this.layout).of(digest, undefined, async (entry) => {
+      const name = entryName(entry);
+      return name === undefined || splitName(name).repository === repository;
+    });
   }
 
   /** IMAGE_NOT_FOUND naming the layout and what was asked for. */

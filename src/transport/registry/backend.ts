@@ -42,6 +42,11 @@ export class RegistryBackend implements ContentWriter {
     return this.client.getBlob(repository, digest);
   }
 
+  /** The referrers API's answer, or null when the registry has no such API. */
+  listReferrers(repository: string, digest: Digest): Promise<Descriptor[] | null> {
+    return this.client.listReferrers(repository, digest);
+  }
+
   listTags(repository: string): Promise<string[]> {
     return this.client.listTags(repository);
   }

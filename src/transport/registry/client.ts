@@ -3,7 +3,7 @@ import { AirlockError, ErrorCodes, RegistryError } from '../../errors.js';
 import type { Descriptor } from '../../oci/descriptor.js';
 import { digestAlgorithm, digestOf, isDigest, verifyBytes, type Digest } from '../../oci/digest.js';
 import { MAX_MANIFEST_BYTES } from '../../oci/manifest.js';
-import { MANIFEST_ACCEPT } from '../../oci/mediatypes.js';
+import { MANIFEST_ACCEPT, MediaTypes } from '../../oci/mediatypes.js';
 import type { FetchedManifest } from '../types.js';
 import { HostAuth } from './auth.js';
 import { CredentialStore } from './credentials/store.js';
@@ -443,6 +443,46 @@ export class RegistryClient {
   }
 
   /**
+   * The referrers of `digest` through the OCI 1.1 referrers API (every page), or null when
+   * the registry does not offer the API (404 or 400 at the endpoint: the spec's cue to fall
+   * back to the tag schema). Descriptors come as the registry lists them.
+   */
+  async listReferrers(repository: string, digest: Digest): Promise<Descriptor[] | null> {
+    let url: URL | undefined = this.url(`${repository}/referrers/${digest}`);
+    const what = `referrers of ${this.host}/${repository}@${digest}`;
+    const out: Descriptor[] = [];
+    const seen = new Set<string>();
+    while (url) {
+      if (seen.has(url.href)) break;
+      seen.add(url.href);
+      const page: URL = url;
+      const answer = await this.op(async (attempt) => {
+        const { res } = await this.call({ method: 'GET', url: page, headers: { accept: MediaTypes.ociIndex }, scopes: [repositoryScope(repository, 'pull')], follow: true, what, attempt });
+        if (res.statusCode === 404 || res.statusCode === 400 || res.statusCode === 405) {
+          await discard(res);
+          return null;
+        }
+        if (res.statusCode !== 200) return this.fail('GET', page, res, what);
+        const type = (header(res, 'content-type') ?? '').split(';')[0]!.trim();
+        const next = nextLink(res.headers.link, page);
+        let json: { manifests?: unknown };
+        try {
+          json = JSON.parse((await readManifestBody(res, what)).toString('utf8')) as { manifests?: unknown };
+        } catch {
+          throw new RegistryError(ErrorCodes.REGISTRY_PROTOCOL, `${what}: response is not JSON`, { status: 200, url: redactUrl(page) });
+        }
+        // A 200 that is not an index (a catch-all page) means no API, as a 404 does.
+        if (type !== MediaTypes.ociIndex && !Array.isArray(json.manifests)) return null;
+        return { next, json };
+      });
+      if (answer === null) return out.length > 0 ? out : null;
+      for (const d of Array.isArray(answer.json.manifests) ? answer.json.manifests : []) if (isDescriptorLike(d)) out.push(d);
+      url = answer.next;
+    }
+    return out;
+  }
+
+  /**
    * Every repository the registry lists in its `_catalog`, following Link pages.
    * Registries that do not offer the catalog answer 404 (REGISTRY_NOT_FOUND) or 401/403.
    */
@@ -544,4 +584,11 @@ async function readManifestBody(res: HttpResponse, what: string): Promise<Buffer
     chunks.push(b);
   }
   return Buffer.concat(chunks);
+}
+
+/** A JSON value shaped like a descriptor (digest, size, media type), as a referrers index lists them. */
+function isDescriptorLike(v: unknown): v is Descriptor {
+  if (v === null || typeof v !== 'object') return false;
+  const d = v as Record<string, unknown>;
+  return typeof d.digest === 'string' && isDigest(d.digest) && typeof d.size === 'number' && typeof d.mediaType === 'string';
 }

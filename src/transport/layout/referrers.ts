@@ -1,12 +1,13 @@
 /**
- * The referrers API: the manifests whose `subject` is a given digest (signatures, SBOMs),
- * as an OCI index. A pushed manifest with a subject is kept as an unnamed index entry of the
- * store (so prune keeps it and this finds it); what each entry's manifest says is read once
- * and remembered, manifests being immutable.
+ * The referrers of a layout: the manifests whose `subject` is a given digest (signatures,
+ * SBOMs), as the referrers API lists them. A manifest with a subject is kept as an index
+ * entry of the layout (unnamed when pushed into serve, named `repo@digest` when copied), so
+ * prune keeps it and this finds it; what each entry's manifest says is read once and
+ * remembered, manifests being immutable.
  */
-import type { Descriptor } from '../oci/descriptor.js';
-import type { Digest } from '../oci/digest.js';
-import type { LayoutContent } from '../transport/layout/content.js';
+import type { Descriptor } from '../../oci/descriptor.js';
+import type { Digest } from '../../oci/digest.js';
+import type { LayoutContent } from './content.js';
 
 /** What the referrers answer needs of one manifest. */
 interface Facts {
@@ -67,4 +68,13 @@ export class Referrers {
     }
     return out;
   }
+}
+
+const shared = new WeakMap<LayoutContent, Referrers>();
+
+/** The one Referrers of a layout (its facts cache shared by every reader of it). */
+export function referrersOf(layout: LayoutContent): Referrers {
+  let r = shared.get(layout);
+  if (!r) shared.set(layout, (r = new Referrers(layout)));
+  return r;
 }
