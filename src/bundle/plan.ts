@@ -5,7 +5,10 @@
  */
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { normaliseKey } from '../imageset/importers/keys.js';
-import type { LockedImage, LockFile } from '../lock/types.js';
+import type { LockedImage, LockedReferrer, LockFile } from '../lock/types.js';
+import { discoverReferrers } from '../referrers/discover.js';
+import { chosen, fromLocked, toLocked, type ReferrerChoice } from '../referrers/kinds.js';
+import { LayoutReader } from '../transport/layout/backend.js';
 import { formatLock } from '../lock/write.js';
 import type { MirrorInput } from '../mirror/input.js';
 import { planMirrorInput } from '../mirror/input.js';
@@ -32,11 +35,13 @@ function listKey(repository: string, tag: string | undefined, taken: Set<string>
  * Plans the bundle of `input` (a lock or a list; `only` as mirror's --only) from the store.
  * With `have` (the target's inventory), configs and layers it lists are left out and recorded
  * as assumed; an image the target holds whole is left out entirely (the lock still names
- * it); manifests of the others are carried (the import walks them).
+ * it); manifests of the others are carried (the import walks them). Each image's referrers
+ * (`choice` of them: the lock's, or those the store holds beside a listed image) are carried
+ * beside it, and the bundle's lock lists exactly those.
  * USAGE for an image set (resolve it first: a bundle carries a lock); IMAGE_NOT_FOUND for an
  * image the store lacks, STORE_DAMAGED for one it holds in part, each naming how to fix it.
  */
-export async function planBundle(input: MirrorInput, layout: OciLayout, ctx: TransportContext, only?: string, have?: Inventory): Promise<BundlePlan> {
+export async function planBundle(input: MirrorInput, layout: OciLayout, ctx: TransportContext, only?: string, have?: Inventory, choice: ReferrerChoice = 'all'): Promise<BundlePlan> {
   if (input.kind === 'imageset') {
     throw new AirlockError(ErrorCodes.USAGE, `${input.file} is an image set: resolve it first (airlock resolve ${input.file} -o images.lock.yaml), so the bundle carries the lock`);
   }
@@ -72,8 +77,23 @@ export async function planBundle(input: MirrorInput, layout: OciLayout, ctx: Tra
       }
       images.push({ name, descriptor: { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size } });
     }
-    if (input.kind === 'lock') locked[pair.key!] = input.lock.images[pair.key!]!;
-    else {
+    const carried = await referrersOf(layout, d.repository, descriptor.digest, input.kind === 'lock' ? input.lock.images[pair.key!]!.referrers : undefined, choice);
+    for (const r of carried) {
+      const at = r.tag !== undefined ? joinName({ repository: d.repository, tag: r.tag })! : joinName({ repository: d.repository, digest: r.digest })!;
+      const held = await layout.findRef(at);
+      if (!held || held.digest !== r.digest) {
+        throw new AirlockError(ErrorCodes.IMAGE_NOT_FOUND, `${name}: its referrer ${r.tag ?? r.digest} is not in the store ${layout.dir} (airlock pull ${input.file} fills it)`, { image: name, referrer: r.digest });
+      }
+      const c = await imageContent(layout, held);
+      if (c.missing.length > 0) throw new AirlockError(ErrorCodes.STORE_DAMAGED, `${at}: the store lacks ${c.missing.length} of its blobs (airlock store verify --repair, then airlock pull ${input.file})`, { image: at, missing: c.missing });
+      for (const [digest, size] of c.blobs) blobs.set(digest, size);
+      images.push({ name: at, descriptor: { mediaType: held.mediaType, digest: held.digest, size: held.size } });
+    }
+    const lockedReferrers = carried.length > 0 ? { referrers: carried } : {};
+    if (input.kind === 'lock') {
+      const { referrers: _all, ...image } = input.lock.images[pair.key!]!;
+      locked[pair.key!] = { ...image, ...lockedReferrers };
+    } else {
       const ref = pair.entry!.ref;
       const { digest: _pinned, ...unpinned } = ref;
       const image: LockedImage = {
@@ -83,10 +103,22 @@ export async function planBundle(input: MirrorInput, layout: OciLayout, ctx: Tra
         mediaType: descriptor.mediaType,
         size: descriptor.size,
         origin: { template: pair.entry!.text },
+        ...lockedReferrers,
       };
       locked[listKey(ref.repository, ref.tag, taken)] = image;
     }
   }
   const lock: LockFile = input.kind === 'lock' ? { ...input.lock, images: locked } : { version: 1, images: locked };
   return { images, blobs, lock: formatLock(lock), ...(assumed ? { assumed } : {}) };
+}
+
+/**
+ * The referrers a bundle carries beside an image: those of `locked` that `choice` keeps, or
+ * (an image from a list) those the store holds beside it. A modified image carries none.
+ */
+async function referrersOf(layout: OciLayout, repository: string, digest: Digest, locked: readonly LockedReferrer[] | undefined, choice: ReferrerChoice): Promise<LockedReferrer[]> {
+  if (choice === 'none') return [];
+  if (locked) return locked.filter((r) => chosen(choice, fromLocked(r)));
+  const found = await discoverReferrers(new LayoutReader(layout, (repo, ref) => `store:${repo}${ref ? `:${ref}` : ''}`), repository, digest, choice);
+  return found.map(toLocked);
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import pLimit from 'p-limit';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { isDigest, type Digest } from '../oci/digest.js';
-import { parseReference, formatReference } from '../ref/reference.js';
+import { parseReference, formatReference, repositoryName } from '../ref/reference.js';
 import { imageContent } from '../store/content.js';
 import { BUNDLE_CHECKSUMS } from '../transport/archive/bundle-writer.js';
 import { indexTarSource } from '../transport/archive/tar-index.js';
@@ -143,6 +143,12 @@ export async function verifyBundle(file: string, opts: { signal?: AbortSignal; o
       const inIndex = byName.get(name);
       if (inIndex === undefined) result.lock.push(`${key}: ${name} is in the lock, not in the bundle`);
       else if (inIndex !== image.digest) result.lock.push(`${key}: the bundle has ${inIndex}, the lock ${image.digest}`);
+      // Referrers beside it: cosign's by their tag, OCI's by digest, as the store names them.
+      const repository = repositoryName(ref);
+      for (const r of image.referrers ?? []) {
+        const at = r.tag !== undefined ? `${repository}:${r.tag}` : `${repository}@${r.digest}`;
+        if (byName.get(at) !== r.digest) result.lock.push(`${key}: its referrer ${r.tag ?? r.digest} (${r.artifactType ?? r.mediaType}) is in the lock, not in the bundle`);
+      }
     }
   }
   return result;

@@ -6,7 +6,7 @@ import { writeBundle } from '../transport/archive/bundle-writer.js';
 import { OciLayout } from '../transport/layout/layout.js';
 import { defaultStoreDir } from '../transport/layout/store.js';
 import { createTransportContext } from '../transport/context.js';
-import type { CopyFlags } from './common-flags.js';
+import { referrerChoice, type CopyFlags } from './common-flags.js';
 import { formatBytes } from './format.js';
 import { parseSizeFlag } from './size-flag.js';
 import { readInventory } from '../inventory/file.js';
@@ -48,7 +48,7 @@ export async function createBundle(input: MirrorInput, flags: BundleCreateFlags)
   const ctx = createTransportContext({ signal: interruptSignal(), ...(flags.store ? { storeDir: flags.store } : {}) });
   try {
     const have = flags.have !== undefined ? await readInventory(flags.have) : undefined;
-    const plan = await planBundle(input, layout, ctx, flags.only, have);
+    const plan = await planBundle(input, layout, ctx, flags.only, have, referrerChoice(flags.referrers));
     const total = [...plan.blobs.values()].reduce((a, b) => a + b, 0);
     let done = 0;
     const tty = process.stderr.isTTY && !flags.json;

@@ -133,6 +133,42 @@ describe('referrers', () => {
     expect(await head(`${R.url}/v2/sigs/signed/ceph/ceph/manifests/${refs.sbom!.digest}`)).toBe(404);
   });
 
+  it('a bundle carries them and its lock lists them; bundle verify checks they are there; import and serve --bundle give them back', async () => {
+    const bundle = join(work, 'signed.tar');
+    const c = await sb.run(['bundle', 'create', lockFile, '-o', bundle]);
+    expect(c.code, show(c)).toBe(0);
+    const v = await sb.run(['bundle', 'verify', bundle]);
+    expect(v.code, show(v)).toBe(0);
+    const imp = await sb.run(['bundle', 'import', bundle, '--to', `${R.host}/imported`]);
+    expect(imp.code, show(imp)).toBe(0);
+    for (const k of ['ceph', 'keystone']) {
+      const ok = await sb.run(['verify', lockFile, '--only', k, '--key', join(work, 'ec.pub'), '--from', `${R.host}/imported`]);
+      expect(ok.code, show(ok)).toBe(0);
+    }
+    expect((await index(`${R.url}/v2/imported/signed/ceph/ceph/manifests/sha256-${hex('ceph')}`)).manifests.map((d) => d.digest).sort()).toEqual([refs.bundle!.digest, refs.sbom!.digest].sort());
+    expect(await head(`${R.url}/v2/imported/signed/openstack/keystone-api/manifests/sha256-${hex('keystone')}.att`)).toBe(200);
+    // Served in place: the referrers API answers from the bundle.
+    const port = await freePort();
+    let child: ChildProcess | undefined;
+    const done = sb.run(['serve', '--bundle', bundle, '--listen', `127.0.0.1:${port}`], { onSpawn: (x) => (child = x), timeoutMs: 120_000 });
+    try {
+      for (let i = 0; i < 300 && !(await fetch(`http://127.0.0.1:${port}/v2/`).then((x) => x.ok, () => false)); i++) await new Promise((res) => setTimeout(res, 50));
+      const repoPath = `${R.host}/signed/ceph/ceph`;
+      const listed = await index(`http://127.0.0.1:${port}/v2/${repoPath}/referrers/${subjects.ceph!.digest}`);
+      expect(listed.manifests.map((d) => d.digest).sort()).toEqual([refs.bundle!.digest, refs.sbom!.digest].sort());
+    } finally {
+      child?.kill('SIGTERM');
+      await done;
+    }
+    // Made with --referrers none, the bundle carries none and its lock lists none: still whole.
+    const bare = join(work, 'bare.tar');
+    const b = await sb.run(['bundle', 'create', lockFile, '-o', bare, '--referrers', 'none', '--from', 'store:']);
+    expect(b.code, show(b)).toBe(0);
+    expect((await sb.run(['bundle', 'verify', bare])).code).toBe(0);
+    const ls = await sb.run(['bundle', 'ls', bare, '--json']);
+    expect(ls.stdout).not.toContain('.sig');
+  });
+
   it('a referrer the lock lists that the source no longer has fails its image, naming it', async () => {
     const lock = parse(await readFile(lockFile, 'utf8')) as { images: Record<string, Record<string, unknown>> };
     const gone = `sha256:${'0'.repeat(64)}`;
