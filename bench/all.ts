@@ -15,6 +15,7 @@ const BENCHES: Array<{ file: string; takes: string[] }> = [
   { file: 'import.bench.ts', takes: ['import-sizes'] },
   { file: 'bundle.bench.ts', takes: ['size', 'runs'] },
   { file: 'serve.bench.ts', takes: ['size', 'runs'] },
+  { file: 'modify.bench.ts', takes: ['size', 'runs'] },
 ];
 
 const { values } = parseArgs({
