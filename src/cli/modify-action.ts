@@ -21,7 +21,7 @@ function namesTag(text: string): boolean {
 /** `airlock modify SRC DST [operations...]`. */
 export async function run(src: string, dst: string, flags: ModifyFlags): Promise<void> {
   const ops = (flags.operations ?? []).map((o) => parseOperation(o.kind, o.value));
-  if (ops.length === 0) throw new AirlockError(ErrorCodes.USAGE, 'nothing to modify: give --append, --remove, --label, --env, --user, --workdir, --entrypoint, --cmd, --run or --rpms');
+  if (ops.length === 0) throw new AirlockError(ErrorCodes.USAGE, 'nothing to modify: give --append, --remove, --label, --env, --user, --workdir, --entrypoint, --cmd, --run, --rpms, --update or --containerfile');
   const source = parseLocation(src);
   let destination = parseLocation(dst);
   if (!namesTag(dst)) {

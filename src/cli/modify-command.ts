@@ -16,6 +16,8 @@ const OPERATION_FLAGS: [OperationKind, string, string][] = [
   ['cmd', '--cmd <cmd>', 'set the command: a JSON array, or a shell line (/bin/sh -c)'],
   ['rpms', '--rpms <dir>', 'install every *.rpm in DIR as root with the image\'s own package manager (dnf, yum, else rpm), through buildah; the packages are not left in the image'],
   ['run', '--run <cmd>', 'run a command inside the image through buildah (root, vfs, chroot isolation); what it changes becomes one new layer: a JSON array, or a shell line (/bin/sh -c)'],
+  ['update', '--update <repos-dir>', 'update every package with the image\'s own dnf (else yum) as root, through buildah, the *.repo files of REPOS-DIR mounted read-only at /etc/yum.repos.d (TripleO\'s yum_update.yml); the repo files are not left in the image and the user stays as it was'],
+  ['containerfile', '--containerfile <dir>', 'build DIR\'s Containerfile (or Dockerfile) over the image with buildah bud, its last FROM replaced by the image, DIR as the context, nothing pulled (TripleO\'s modify_image.yml); its new layers and the config fields it changes (ENV, LABEL, USER, WORKDIR, CMD, ENTRYPOINT, ...) are kept'],
 ];
 
 /** `airlock modify SRC DST`. */
@@ -24,7 +26,7 @@ export function modifyCommand(): Command {
   const operations: { kind: OperationKind; value: string }[] = [];
   const cmd = new Command('modify')
     .description(
-      'Copy the image SRC to DST with modifications, in the order given: files appended as new layers, paths removed, config fields set (no container runtime needed), commands run and RPMs installed inside the image (--run, --rpms: through buildah). Layers are deterministic (sorted entries, owner 0:0, time 0, fixed gzip), so the same base and inputs give the same digest: the result digest is known before anything is written, and a destination already holding it is left alone. Unchanged blobs go through the copy engine as for any copy (mounted or skipped, never re-sent). A multi-arch image is modified platform by platform under a new index.',
+      'Copy the image SRC to DST with modifications, in the order given: files appended as new layers, paths removed, config fields set (no container runtime needed), commands run, RPMs installed, packages updated and a Containerfile built inside the image (--run, --rpms, --update, --containerfile: through buildah, which must be on PATH). Layers are deterministic (sorted entries, owner 0:0, time 0, fixed gzip), so the same base and inputs give the same digest: the result digest is known before anything is written, and a destination already holding it is left alone. Unchanged blobs go through the copy engine as for any copy (mounted or skipped, never re-sent). A multi-arch image is modified platform by platform under a new index.',
     )
     .argument('<src>', 'the base image: docker://REF (or a bare REF), oci:DIR[:NAME], oci-archive:FILE[:NAME], store:REF')
     .argument('<dst>', 'where the modified image goes; without a tag, the source tag plus --tag-suffix');
@@ -45,6 +47,10 @@ Examples:
   airlock modify registry.local:5000/openstack/nova-api:2024.1 registry.local:5000/openstack/nova-api --tag-suffix -hotfix \\
       --append ./patch/nova:/usr/lib/python3/site-packages/nova --label hotfix=LP2071234
   airlock modify store:quay.io/ceph/ceph:v18 docker://registry.local:5000/ceph/ceph:v18-debug --remove /etc/motd --env DEBUG=1
+  airlock modify registry.local:5000/openstack/nova-compute:2024.1 registry.local:5000/openstack/nova-compute --tag-suffix -updated \\
+      --update ./yum.repos.d
+  airlock modify registry.local:5000/openstack/nova-api:2024.1 registry.local:5000/openstack/nova-api --tag-suffix -custom \\
+      --containerfile ./nova-custom      # ./nova-custom/Containerfile: FROM anything (replaced), RUN ..., USER nova
 ${EXIT_CODES_HELP}`,
   );
   cmd.action(lazyAction(() => import('./modify-action.js')));

@@ -19,11 +19,16 @@ export interface PlanRow {
   platforms?: string[];
   /** Where an importer found it. */
   imported?: ImportedFrom;
+  /**
+   * The modification the image gets, from rule `rule`; with `only_with_labels`, only when
+   * resolve finds one of those labels on it.
+   */
+  modify?: { rule?: number; steps: { kind: string; value: string }[]; tag_suffix?: string; only_with_labels?: string[] };
 }
 
 /**
  * Plans `set` (see planImageSet) and describes each image that is switched on: source,
- * destination, rules, label, platforms, and where it was imported from. Offline.
+ * destination, rules, label, platforms, where it was imported from, and its modification. Offline.
  */
 export function describePlan(set: ImageSet, overrides: Record<string, ParamValue> = {}): PlanRow[] {
   return planImageSet(set, overrides).map((p) => {
@@ -36,6 +41,15 @@ export function describePlan(set: ImageSet, overrides: Record<string, ParamValue
     if (p.tagFromLabel) row.tag_from_label = p.tagFromLabel.value;
     if (p.platforms) row.platforms = p.platforms.value.map(formatPlatform);
     if (p.imported) row.imported = p.imported;
+    if (p.modify) {
+      const m = p.modify.value;
+      row.modify = {
+        ...(p.modify.rule !== undefined ? { rule: p.modify.rule } : {}),
+        steps: m.steps.map((s) => ({ kind: s.kind, value: s.value })),
+        ...(m.tag_suffix !== undefined ? { tag_suffix: m.tag_suffix } : {}),
+        ...(m.only_with_labels !== undefined ? { only_with_labels: [...m.only_with_labels] } : {}),
+      };
+    }
     return row;
   });
 }
@@ -49,6 +63,7 @@ export function formatPlan(rows: PlanRow[]): string {
         r.rules.length ? `rules ${r.rules.map((x) => (x.name ? `${x.index} (${x.name})` : String(x.index))).join(', ')}` : '',
         r.tag_from_label ? `tag from label ${r.tag_from_label}` : '',
         r.platforms ? `platforms ${r.platforms.join(',')}` : '',
+        r.modify ? `modify${r.modify.rule !== undefined ? ` (rule ${r.modify.rule})` : ''}: ${r.modify.steps.map((s) => s.kind).join(', ')}${r.modify.only_with_labels ? ` if labelled ${r.modify.only_with_labels.join(' or ')}` : ''}` : '',
         r.imported ? `imported from ${r.imported.tool} ${r.imported.file}${r.imported.line ? `:${r.imported.line}` : ''}${r.imported.name ? ` (${r.imported.name})` : ''}` : '',
       ].filter(Boolean);
       return `${r.key.padEnd(width)}  ${r.source}${r.destination ? ` -> ${r.destination}` : ''}${notes.length ? `  [${notes.join('; ')}]` : ''}`;

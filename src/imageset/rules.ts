@@ -109,6 +109,14 @@ function matchNames(key: string, entry: ImageEntry, rule: Rule, before: Record<s
   return [name];
 }
 
+/**
+ * Whether a rule's modify may apply to the image `key`: always without `only_images`; with
+ * it, when it lists the key or when `only_with_labels` is left for resolve to decide.
+ */
+function modifiesKey(m: RuleModify, key: string): boolean {
+  return m.only_images === undefined || m.only_images.includes(key) || m.only_with_labels !== undefined;
+}
+
 /** True when a `set` value gives a tag (TripleO: `if not mapping_args.get('tag')`). */
 function givesTag(rule: Rule): boolean {
   const tag = rule.set?.tag;
@@ -151,7 +159,8 @@ function planOne(key: string, entry: ImageEntry, set: ImageSet, overrides: Recor
     }
     if (rule.push_destination !== undefined) push = { value: pushDestination(rule.push_destination), rule: index };
     if (rule.platforms !== undefined) platforms = { value: rule.platforms, rule: index };
-    if (rule.modify !== undefined) modify = { value: rule.modify, rule: index };
+    // The last applying rule with modify decides, also that an image its only_images leaves out stays as it is.
+    if (rule.modify !== undefined) modify = modifiesKey(rule.modify, key) ? { value: rule.modify, rule: index } : undefined;
   });
   if (selecting && !selected) return undefined;
   params = { ...params, ...overrides };

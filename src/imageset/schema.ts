@@ -149,6 +149,25 @@ export const RuleSchema = z
       z
         .strictObject({
           tag_suffix: z.optional(z.string().check(z.describe('Appended to the image\'s tag at the destination (-hotfix), as TripleO\'s modify_append_tag'))),
+          only_with_labels: z.optional(
+            z
+              .array(nonEmpty())
+              .check(
+                z.minLength(1, { error: 'only_with_labels needs at least one label name' }),
+                z.describe(
+                  "Modify only images whose config has any of these labels (by name, whatever the value), as TripleO's modify_only_with_labels; resolve reads the labels; the others are mirrored unmodified, without the tag suffix",
+                ),
+              ),
+          ),
+          only_images: z.optional(
+            z
+              .array(z.string().check(z.regex(IMAGE_KEY_RE, { error: 'only_images lists image keys' })))
+              .check(
+                z.describe(
+                  "Modify only these images (by key) of those the rule applies to; with only_with_labels too, an image either names is modified, as TripleO's modify_only_with_source / _labels. airlock import tripleo writes the images of the modify_only_with_source sources here",
+                ),
+              ),
+          ),
           steps: z
             .array(
               z
@@ -163,10 +182,12 @@ export const RuleSchema = z
                   cmd: z.optional(nonEmpty()),
                   run: z.optional(nonEmpty()),
                   rpms: z.optional(nonEmpty()),
+                  containerfile: z.optional(nonEmpty()),
+                  update: z.optional(nonEmpty()),
                 })
                 .check(
-                  z.refine((s) => Object.keys(s).length === 1, { error: 'a step has exactly one of append, remove, label, env, user, workdir, entrypoint, cmd, run, rpms' }),
-                  z.describe('One airlock modify step: append PATH[:DEST] (relative to this file), remove PATH, label K=V, env K=V, user, workdir, entrypoint, cmd, run (a command run inside the image through buildah), rpms DIR (its *.rpm installed with the image\'s package manager, relative to this file)'),
+                  z.refine((s) => Object.keys(s).length === 1, { error: 'a step has exactly one of append, remove, label, env, user, workdir, entrypoint, cmd, run, rpms, containerfile, update' }),
+                  z.describe('One airlock modify step: append PATH[:DEST] (relative to this file), remove PATH, label K=V, env K=V, user, workdir, entrypoint, cmd, run (a command run inside the image through buildah), rpms DIR (its *.rpm installed with the image\'s package manager, relative to this file), containerfile DIR (its Containerfile or Dockerfile built over the image, relative to this file), update DIR (dnf/yum update with the *.repo files of DIR mounted at /etc/yum.repos.d, relative to this file)'),
                 ),
             )
             .check(z.minLength(1, { error: 'modify needs at least one step' })),

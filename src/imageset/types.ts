@@ -81,7 +81,7 @@ export interface Rule {
 
 /** One modification step: an `airlock modify` flag and its value (`{kind: 'append', value: 'fix/:/opt/fix'}`). */
 export interface ModifyStep {
-  kind: 'append' | 'remove' | 'label' | 'env' | 'user' | 'workdir' | 'entrypoint' | 'cmd' | 'run' | 'rpms';
+  kind: 'append' | 'remove' | 'label' | 'env' | 'user' | 'workdir' | 'entrypoint' | 'cmd' | 'run' | 'rpms' | 'containerfile' | 'update';
   value: string;
 }
 
@@ -89,6 +89,16 @@ export interface ModifyStep {
 export interface RuleModify {
   steps: ModifyStep[];
   tag_suffix?: string;
+  /**
+   * Modify only images whose config has any of these labels (TripleO's modify_only_with_labels),
+   * decided by resolve from the image's labels; the others are mirrored unmodified.
+   */
+  only_with_labels?: string[];
+  /**
+   * Modify only these images (keys) of those the rule applies to. With `only_with_labels`
+   * too, an image either one names is modified (TripleO: modify_only_with_source or _labels).
+   */
+  only_images?: string[];
   dir: string;
 }
 

@@ -32,6 +32,8 @@ function rule(raw: NonNullable<ImageSetFile['rules']>[number], file: string): Ru
         return { kind, value };
       }),
       ...(raw.modify.tag_suffix !== undefined ? { tag_suffix: raw.modify.tag_suffix } : {}),
+      ...(raw.modify.only_with_labels !== undefined ? { only_with_labels: [...raw.modify.only_with_labels] } : {}),
+      ...(raw.modify.only_images !== undefined ? { only_images: [...raw.modify.only_images] } : {}),
       dir: dirname(file),
     };
   }
@@ -58,7 +60,7 @@ function entry(raw: ImageSetFile['images'][string]): ImageEntry {
   return e;
 }
 
-/** Checks the schema cannot express: every `enabled_by` names a parameter the file defines. */
+/** Checks the schema cannot express: every `enabled_by` names a parameter the file defines, every `modify.only_images` key an image. */
 function crossChecks(file: ImageSetFile, locate?: Locate): ImageSetProblem[] {
   const defined = new Set([
     ...Object.keys(file.parameters ?? {}),
@@ -75,6 +77,14 @@ function crossChecks(file: ImageSetFile, locate?: Locate): ImageSetProblem[] {
       message: `parameter "${raw.enabled_by}" is not set in parameters or by any rule`,
     });
   }
+  (file.rules ?? []).forEach((r, i) => {
+    (r.modify?.only_images ?? []).forEach((key, j) => {
+      if (Object.hasOwn(file.images, key)) return;
+      const path = ['rules', i, 'modify', 'only_images', j];
+      const at = locate?.(path);
+      problems.push({ path: formatPath(path), ...(at ? { line: at.line, col: at.col } : {}), message: `"${key}" is not an image of this set` });
+    });
+  });
   return problems;
 }
 

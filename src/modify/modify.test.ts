@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestOf } from '../oci/digest.js';
+import { mergeConfig, replaceFrom } from './containerfile.js';
 import { modifyConfig } from './image.js';
 import { appendLayer, whiteoutLayer } from './layer.js';
 import { parseOperation } from './operations.js';
@@ -62,5 +63,53 @@ describe('an image set rule\'s modify', () => {
     const set = parseImageSet('images:\n  a: r.io/a:1\nrules:\n  - modify:\n      tag_suffix: -x\n      steps:\n        - append: fix:/opt\n        - label: a=b\n', 'conf/images.yaml');
     expect(set.rules[0]!.modify).toEqual({ steps: [{ kind: 'append', value: 'fix:/opt' }, { kind: 'label', value: 'a=b' }], tag_suffix: '-x', dir: 'conf' });
     expect(() => parseImageSet('images:\n  a: r.io/a:1\nrules:\n  - modify:\n      steps:\n        - {append: x, label: a=b}\n')).toThrow(expect.objectContaining({ code: 'IMAGESET_INVALID' }));
+  });
+});
+
+describe('--containerfile', () => {
+  it('replaces the last FROM line, keeping its stage name; no FROM is MODIFY_INPUT_INVALID', () => {
+    const text = 'ARG X\nFROM golang AS build\nRUN make\nfrom  quay.io/a/b:1 as final\nCOPY --from=build /x /x\n';
+    expect(replaceFrom(text, 'oci:/l:base', 'C')).toBe('ARG X\nFROM golang AS build\nRUN make\nFROM oci:/l:base AS final\nCOPY --from=build /x /x\n');
+    expect(() => replaceFrom('RUN true\n', 'b', 'C')).toThrow(expect.objectContaining({ code: 'MODIFY_INPUT_INVALID' }));
+  });
+
+  it('takes from the build only the config fields it changed; buildah\'s default PATH is dropped unless an ENV sets PATH', () => {
+    const base = { Cmd: ['/bin/sh'], Labels: null, Hostname: 'kept', Env: null };
+    const built = { Cmd: ['/bin/sh'], Labels: { a: 'b' }, Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'X=1'], User: '42' };
+    expect(mergeConfig(base, built, 'FROM x\nENV X=1\n')).toEqual({ Cmd: ['/bin/sh'], Labels: { a: 'b' }, Hostname: 'kept', Env: ['X=1'], User: '42' });
+    expect(mergeConfig(base, built, 'FROM x\nENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin X=1\n').Env).toEqual(built.Env);
+    // Unchanged fields stay the base's own (null here), even where buildah writes them differently.
+    expect(mergeConfig({ Labels: null, ExposedPorts: { '80/tcp': {} } }, { ExposedPorts: { '80/tcp': {} } }, 'FROM x\n')).toEqual({ Labels: null, ExposedPorts: { '80/tcp': {} } });
+  });
+});
+
+describe('an image set rule\'s modify filters', () => {
+  const SET = [
+    'images:',
+    '  a: r.io/a:1',
+    '  b: r.io/b:1',
+    'rules:',
+    '  - modify:',
+    '      only_images: [a]',
+    '      steps:',
+    '        - containerfile: custom',
+    '        - update: repos',
+    '',
+  ].join('\n');
+
+  it('only_images leaves the other images unmodified; with only_with_labels resolve decides for those', async () => {
+    const { parseImageSet } = await import('../imageset/load.js');
+    const { planImageSet } = await import('../imageset/rules.js');
+    const plan = planImageSet(parseImageSet(SET, 'conf/images.yaml'));
+    expect(plan.find((p) => p.key === 'a')!.modify!.value.steps).toEqual([{ kind: 'containerfile', value: 'custom' }, { kind: 'update', value: 'repos' }]);
+    expect(plan.find((p) => p.key === 'b')!.modify).toBeUndefined();
+    const labels = planImageSet(parseImageSet(SET.replace('only_images: [a]', 'only_images: [a]\n      only_with_labels: [kolla_version]'), 'conf/images.yaml'));
+    expect(labels.find((p) => p.key === 'b')!.modify!.value.only_with_labels).toEqual(['kolla_version']);
+  });
+
+  it('an only_images key that is no image, or an empty only_with_labels, is IMAGESET_INVALID', async () => {
+    const { parseImageSet } = await import('../imageset/load.js');
+    expect(() => parseImageSet(SET.replace('[a]', '[c]'))).toThrow(expect.objectContaining({ code: 'IMAGESET_INVALID', message: expect.stringContaining('"c" is not an image of this set') }));
+    expect(() => parseImageSet(SET.replace('only_images: [a]', 'only_with_labels: []'))).toThrow(expect.objectContaining({ code: 'IMAGESET_INVALID' }));
   });
 });

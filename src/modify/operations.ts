@@ -20,7 +20,11 @@ export type ModifyOperation =
   /** A command run inside the image (through buildah); what it changes becomes one new layer. */
   | { op: 'run'; command: string[] }
   /** RPM packages (every `*.rpm` directly in `dir`) installed as root with the image's own package manager (through buildah), as TripleO's rpms_path. */
-  | { op: 'rpms'; dir: string };
+  | { op: 'rpms'; dir: string }
+  /** A build of `dir`'s Containerfile (or Dockerfile) over the image, its last FROM replaced by it (buildah bud), as TripleO's modify_image.yml. */
+  | { op: 'containerfile'; dir: string }
+  /** The image's own `dnf -y update` (else yum) as root, the repo files of `dir` mounted at /etc/yum.repos.d, as TripleO's yum_update.yml. */
+  | { op: 'update'; dir: string };
 
 /** The operation kinds, as the command line's flag names. */
 export type OperationKind = ModifyOperation['op'];
@@ -88,7 +92,9 @@ export function parseOperation(kind: OperationKind, text: string): ModifyOperati
       if (text.trim() === '') throw invalid('--run needs a command');
       return { op: 'run', command: command('run', text) };
     case 'rpms':
-      if (text === '') throw invalid('--rpms needs a directory');
-      return { op: 'rpms', dir: text };
+    case 'containerfile':
+    case 'update':
+      if (text === '') throw invalid(`--${kind} needs a directory`);
+      return { op: kind, dir: text };
   }
 }

@@ -15,6 +15,9 @@ import { parseManifest } from '../oci/manifest.js';
 import type { FetchedManifest, Source } from '../transport/types.js';
 import { modifyImageManifest, modifyIndex, type AddedLayer, type MadeContent } from './image.js';
 import { rpmFiles, runSteps, type RunStep } from './buildah.js';
+import { buildContainerfile, checkContainerfile } from './containerfile.js';
+import { inputTree } from './inputs.js';
+import { repoFiles } from './update.js';
 import { appendLayer, whiteoutLayer } from './layer.js';
 import type { ModifyOperation } from './operations.js';
 
@@ -44,7 +47,10 @@ interface Made {
 
 /**
  * Digest of a modification: its operations (appended inputs by where they go, packages by
- * their names and digests) and the diff IDs of the layers made from inputs.
+ * their names and digests, a Containerfile's and an update's directory by every file in it)
+ * and the diff IDs of the layers made from inputs. Reading the inputs checks them too:
+ * MODIFY_INPUT_INVALID for a directory without packages, Containerfile (with a FROM line) or
+ * repo files.
  */
 async function modificationDigest(ops: readonly ModifyOperation[], added: readonly AddedLayer[]): Promise<Digest> {
   const operations = [];
@@ -53,20 +59,30 @@ async function modificationDigest(ops: readonly ModifyOperation[], added: readon
     else if (o.op === 'rpms') {
       const files = await rpmFiles(o.dir);
       operations.push({ op: 'rpms', packages: await Promise.all(files.map(async (f) => ({ name: path.basename(f), digest: digestOf(await fs.readFile(f)) }))) });
+    } else if (o.op === 'containerfile') {
+      await checkContainerfile(o.dir);
+      operations.push({ op: 'containerfile', files: await inputTree(o.dir, 'containerfile') });
+    } else if (o.op === 'update') {
+      await repoFiles(o.dir);
+      operations.push({ op: 'update', files: await inputTree(o.dir, 'update') });
     } else operations.push(o);
   }
   return digestOf(JSON.stringify({ operations, layers: added.map((a) => digestOf(a.layer.tar)) }));
 }
 
-/** A run of operations airlock applies itself, or of steps buildah runs (`--run`, `--rpms`). */
-type Segment = { kind: 'native'; ops: ModifyOperation[] } | { kind: 'run'; steps: RunStep[] };
+/**
+ * A run of operations airlock applies itself, of steps run in one buildah container
+ * (`--run`, `--rpms`, `--update`), or one Containerfile build.
+ */
+type Segment = { kind: 'native'; ops: ModifyOperation[] } | { kind: 'run'; steps: RunStep[] } | { kind: 'build'; dir: string };
 
-/** `ops` cut into runs of native operations and of `--run` commands, in order. */
+/** `ops` cut into runs of native operations and of buildah steps, in order; each Containerfile is a segment of its own. */
 function segmentsOf(ops: readonly ModifyOperation[]): Segment[] {
   const out: Segment[] = [];
   for (const op of ops) {
     const last = out.at(-1);
-    if (op.op === 'run' || op.op === 'rpms') {
+    if (op.op === 'containerfile') out.push({ kind: 'build', dir: op.dir });
+    else if (op.op === 'run' || op.op === 'rpms' || op.op === 'update') {
       if (last?.kind === 'run') last.steps.push(op);
       else out.push({ kind: 'run', steps: [op] });
     } else if (last?.kind === 'native') last.ops.push(op);
@@ -85,7 +101,7 @@ export class ModifiedSource implements Source {
   constructor(
     private readonly base: Source,
     private readonly ops: readonly ModifyOperation[],
-    /** Stops `--run` steps (buildah is ended with it). */
+    /** Stops buildah steps (buildah is ended with it). */
     private readonly signal?: AbortSignal,
   ) {
     this.description = `${base.description} (modified)`;
@@ -98,28 +114,34 @@ export class ModifiedSource implements Source {
     const segments = segmentsOf(this.ops);
     // Native layers are built once and shared by every platform.
     const built = await Promise.all(segments.map((seg) => (seg.kind === 'native' ? addedLayers(seg.ops) : Promise.resolve([]))));
+    // Every input is read (and checked) before buildah starts.
+    const modification = await modificationDigest(this.ops, built.flat());
     const content: MadeContent = new Map();
     const modifyOne = async (manifest: FetchedManifest): Promise<{ digest: Digest; size: number; mediaType: string }> => {
       const m = parseManifest(manifest.bytes, manifest.mediaType);
       if (m.kind !== 'image') throw new AirlockError(ErrorCodes.MEDIA_TYPE_UNSUPPORTED, `${this.base.description}: an index inside an index is not modified`);
       let state = { manifest: manifest.bytes, config: await this.readBlob(m.config) };
       for (const [i, seg] of segments.entries()) {
+        const input = { ...state, blob: (d: Descriptor) => this.layerBytes(d, content) };
         if (seg.kind === 'native') state = modifyImageManifest(state.manifest, state.config, seg.ops, built[i]!, content);
-        else state = await runSteps({ ...state, blob: (d) => this.layerBytes(d, content) }, seg.steps, content, this.signal);
+        else if (seg.kind === 'run') state = await runSteps(input, seg.steps, content, this.signal);
+        else state = await buildContainerfile(input, seg.dir, content, this.signal);
       }
       const digest = digestOf(state.manifest);
       content.set(digest, { bytes: state.manifest, mediaType: manifest.mediaType });
       return { digest, size: state.manifest.length, mediaType: manifest.mediaType };
     };
-    const modification = await modificationDigest(this.ops, built.flat());
     const top = await this.base.getManifest(baseRoot.digest as Digest);
     const parsed = parseManifest(top.bytes, top.mediaType);
     if (parsed.kind === 'image') {
       const r = await modifyOne(top);
       return { root: { mediaType: r.mediaType, digest: r.digest, size: r.size }, content, modification };
     }
-    if (segments.some((seg) => seg.kind === 'run')) {
-      throw new AirlockError(ErrorCodes.MODIFY_INPUT_INVALID, `${this.base.description} is multi-arch: --run and --rpms run one platform here; copy the platform you need first (airlock copy --platform)`);
+    if (segments.some((seg) => seg.kind !== 'native')) {
+      throw new AirlockError(
+        ErrorCodes.MODIFY_INPUT_INVALID,
+        `${this.base.description} is multi-arch: --run, --rpms, --update and --containerfile run one platform here; copy the platform you need first (airlock copy --platform)`,
+      );
     }
     // Each platform image is modified; entries that are not platform images (attestations) stay as they are.
     const replaced = new Map<string, { digest: Digest; size: number }>();

@@ -7,6 +7,6 @@ export function operationsOf(steps: readonly { kind: string; value: string }[], 
   return steps.map((s) => {
     const op = parseOperation(s.kind as OperationKind, s.value);
     if (op.op === 'append') return { ...op, path: path.resolve(dir, op.path) };
-    return op.op === 'rpms' ? { ...op, dir: path.resolve(dir, op.dir) } : op;
+    return 'dir' in op ? { ...op, dir: path.resolve(dir, op.dir) } : op;
   });
 }

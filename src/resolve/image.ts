@@ -97,7 +97,7 @@ export async function resolveImage(
   }
   if (fromLabel) origin.tag_from_label = fromLabel;
   if (planned.imported) origin.imported = planned.imported;
-  const modify = planned.modify ? await modifiedImage(planned, pinned, top, access, keep) : undefined;
+  const modify = planned.modify && (await modifyApplies(planned, reader, top)) ? await modifiedImage(planned, pinned, top, access, keep) : undefined;
   const suffix = modify?.tag_suffix;
   const destRef = suffix && ref.tag ? withTag(ref, `${ref.tag}${suffix}`, key) : ref;
   const destination = planned.pushDestination ? destinationOf(destRef, planned.pushDestination.value, key) : undefined;
@@ -114,6 +114,20 @@ export async function resolveImage(
     ...(modify ? { modify } : {}),
     origin,
   };
+}
+
+/**
+ * Whether the planned modification applies to the pinned image: with `only_with_labels`
+ * (TripleO's modify_only_with_labels), when its config (the label platform's, for an
+ * index) has any of those labels, whatever their values, or `only_images` names it;
+ * otherwise always (`only_images` alone was settled by the plan). An image it does not apply
+ * to is locked, mirrored and rendered unmodified, without the tag suffix.
+ */
+async function modifyApplies(planned: PlannedImage, reader: RepositoryReader, top: Descriptor): Promise<boolean> {
+  const m = planned.modify!.value;
+  if (m.only_with_labels === undefined || m.only_images?.includes(planned.key)) return true;
+  const labels = await reader.labels(top, planned.labelPlatform);
+  return m.only_with_labels.some((name) => Object.hasOwn(labels, name));
 }
 
 /**

@@ -16,6 +16,7 @@ import { fixturePath } from '../fixtures/importers/fixtures.js';
 
 const PREPARE = fixturePath('tripleo/containers-prepare-parameter.yaml');
 const LIST = fixturePath('tripleo/tripleo_containers.yaml.j2');
+const HOTFIX = fixturePath('tripleo/containers-prepare-hotfix.yaml');
 const UNDERCLOUD = '192.168.24.1:8787';
 
 interface PlanRow {
@@ -25,6 +26,7 @@ interface PlanRow {
   rules: { index: number; name?: string }[];
   tag_from_label?: string;
   imported?: { tool: string; file: string; line?: number; name?: string; parameters?: string[] };
+  modify?: { rule?: number; steps: { kind: string; value: string }[]; tag_suffix?: string; only_with_labels?: string[] };
 }
 
 let sb: CliSandbox;
@@ -42,7 +44,11 @@ afterAll(async () => {
 });
 
 async function plan(...args: string[]): Promise<PlanRow[]> {
-  const r = await sb.run(['plan', imagesFile, '--json', ...args]);
+  return planOf(imagesFile, ...args);
+}
+
+async function planOf(file: string, ...args: string[]): Promise<PlanRow[]> {
+  const r = await sb.run(['plan', file, '--json', ...args]);
   expect(r.code, show(r)).toBe(0);
   return JSON.parse(r.stdout) as PlanRow[];
 }
@@ -153,5 +159,44 @@ describe('airlock import tripleo', () => {
     expect(noList.stderr).toContain('/usr/share/tripleo-common/container-images/tripleo_containers.yaml.j2');
     expect(noRegistry.stderr).toMatch(/push_destination: true.*--push-destination/);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('airlock import tripleo: tripleo-modify-image', () => {
+  it('maps rpm_install.yml, modify_image.yml and yum_update.yml to modify steps, modify_only_with_source to the images of those sources and modify_only_with_labels to only_with_labels; what it cannot run stays a note', async () => {
+    const out = join(sb.dir, 'hotfix.yaml');
+    const r = await sb.run(['import', 'tripleo', HOTFIX, '--images', LIST, '--push-destination', UNDERCLOUD, '-o', out]);
+    expect(r.code, show(r)).toBe(0);
+    const text = await readFile(out, 'utf8');
+    const set = parseYaml(text) as { rules: { name: string; modify?: unknown }[] };
+    expect(Object.fromEntries(set.rules.map((rule) => [rule.name, rule.modify ?? null]))).toEqual({
+      'ContainerImagePrepare[0]': null,
+      'ContainerImagePrepare[1]': { tag_suffix: '-hotfix', steps: [{ rpms: '/home/stack/nova-hotfix-pkgs' }] },
+      'ContainerImagePrepare[2]': { tag_suffix: '-custom', steps: [{ containerfile: '/home/stack/nova-custom' }] },
+      'ContainerImagePrepare[3]': { tag_suffix: '-updated', steps: [{ update: '/home/stack/yum.repos.d' }] },
+      // The kolla images of the list (yum_repos_dir_path not given: the role's default).
+      'ContainerImagePrepare[4]': { tag_suffix: '-updated', only_images: ['fluentd', 'neutron_server_opendaylight'], steps: [{ update: '/etc/yum.repos.d' }] },
+      'ContainerImagePrepare[5]': { tag_suffix: '-custom', only_with_labels: ['kolla_version', 'rdo_version'], steps: [{ containerfile: '/home/stack/heat-custom' }] },
+      'ContainerImagePrepare[6]': null,
+    });
+    // dev_install.yml is not run: a warning and a note; compare_host_packages is read and ignored, said so.
+    expect(r.stderr).toMatch(/ContainerImagePrepare\[6\] [^\n]*not applied yet[^\n]*"tasks_from":"dev_install\.yml"/);
+    expect(r.stderr).toMatch(/ContainerImagePrepare\[3\] [^\n]*ignored[^\n]*compare_host_packages: true/);
+    expect(r.stderr).not.toMatch(/ContainerImagePrepare\[[0-5]\] [^\n]*not applied/);
+    expect(text).toMatch(/^# ContainerImagePrepare\[4\] .*\(yum_update\.yml\) is applied as this rule's modify: update \/etc\/yum\.repos\.d, tag suffix -updated, only images whose image_source is kolla/m);
+    expect(text).toMatch(/^# ContainerImagePrepare\[2\] .*\(modify_image\.yml\) is applied as this rule's modify: containerfile \/home\/stack\/nova-custom/m);
+
+    // The plan says which images get which modification; a tripleo image of entry 4 gets none.
+    const by = Object.fromEntries((await planOf(out)).map((row) => [row.key, row]));
+    expect(by.nova_compute!.modify).toEqual({ rule: 1, steps: [{ kind: 'rpms', value: '/home/stack/nova-hotfix-pkgs' }], tag_suffix: '-hotfix' });
+    expect(by.nova_libvirt!.modify).toEqual({ rule: 2, steps: [{ kind: 'containerfile', value: '/home/stack/nova-custom' }], tag_suffix: '-custom' });
+    expect(by.keystone!.modify).toEqual({ rule: 3, steps: [{ kind: 'update', value: '/home/stack/yum.repos.d' }], tag_suffix: '-updated' });
+    expect(by.fluentd!.modify).toEqual({ rule: 4, steps: [{ kind: 'update', value: '/etc/yum.repos.d' }], tag_suffix: '-updated' });
+    expect(by.haproxy).toMatchObject({ rules: [{ index: 4 }] });
+    expect(by.haproxy!.modify).toBeUndefined();
+    expect(by.heat_all!.modify).toEqual({ rule: 5, steps: [{ kind: 'containerfile', value: '/home/stack/heat-custom' }], tag_suffix: '-custom', only_with_labels: ['kolla_version', 'rdo_version'] });
+    expect(by.ovn_controller).toMatchObject({ rules: [{ index: 6 }] });
+    expect(by.ovn_controller!.modify).toBeUndefined();
+    expect(by.aodh_api!.modify).toBeUndefined();
   });
 });

@@ -90,8 +90,16 @@ export function stringifyImageSet(set: ImageSet, header?: string): string {
       ? section('images', {})
       : `images:\n${keys.map((k) => plainEntry(k, set.images[k]!) ?? section(k, set.images[k]).replace(/^(?=.)/gm, '  ')).join('')}`;
   // A rule's modify is written as the file takes it: its steps as `- kind: value`, no directory.
-  const rules = set.rules.map((r) =>
-    r.modify ? { ...r, modify: { ...(r.modify.tag_suffix !== undefined ? { tag_suffix: r.modify.tag_suffix } : {}), steps: r.modify.steps.map((s) => ({ [s.kind]: s.value })) } } : r,
-  );
+  const rules = set.rules.map((r) => {
+    if (!r.modify) return r;
+    const { tag_suffix, only_with_labels, only_images, steps } = r.modify;
+    const modify = {
+      ...(tag_suffix !== undefined ? { tag_suffix } : {}),
+      ...(only_with_labels !== undefined ? { only_with_labels } : {}),
+      ...(only_images !== undefined ? { only_images } : {}),
+      steps: steps.map((s) => ({ [s.kind]: s.value })),
+    };
+    return { ...r, modify };
+  });
   return [comment, section('version', set.version), section('parameters', set.parameters), images, section('rules', rules), section('credentials', set.credentials)].join('');
 }

@@ -26,6 +26,24 @@ export interface NotApplied {
   text: string;
 }
 
+/**
+ * An entry's tripleo-modify-image use airlock applies: the task file as one modify step
+ * (rpm_install.yml: `rpms`, modify_image.yml: `containerfile`, yum_update.yml: `update`),
+ * the append tag, and the `modify_only_with_*` filters.
+ */
+export interface PrepareModify {
+  /** The role's task file. */
+  tasksFrom: string;
+  appendTag: string;
+  step: { kind: 'rpms' | 'containerfile' | 'update'; value: string };
+  /** modify_only_with_labels: label names (any present selects the image). */
+  onlyWithLabels?: string[];
+  /** modify_only_with_source: the template entries' image_source values. */
+  onlyWithSource?: string[];
+  /** modify_vars airlock reads but has no use for, for the notes. */
+  ignored: string[];
+}
+
 /** One `ContainerImagePrepare` entry. */
 export interface PrepareEntry {
   index: number;
@@ -39,8 +57,8 @@ export interface PrepareEntry {
   tagFromLabel?: string;
   /** `true` stands for the undercloud's registry. */
   pushDestination?: string | true;
-  /** `modify_*` airlock applies: tripleo-modify-image's rpm_install.yml (rpms_path) with modify_append_tag. */
-  modify?: { appendTag: string; rpmsPath: string };
+  /** `modify_*` airlock applies (see PrepareModify). */
+  modify?: PrepareModify;
   /** `modify_*` airlock does not apply, `pull_source` and `multi_arch`, kept for the notes. */
   notApplied: NotApplied[];
   /** Keys TripleO does not read either. */
@@ -128,21 +146,52 @@ function pushDestinationOf(src: YamlSource, node: unknown, where: string): strin
   return text;
 }
 
+/** Where yum_update.yml reads repo files when modify_vars does not say (the role's default). */
+const DEFAULT_REPOS_DIR = '/etc/yum.repos.d';
+
 /**
- * The modification airlock makes itself of an entry: tripleo-modify-image's rpm_install.yml
- * (`modify_vars: {tasks_from: rpm_install.yml, rpms_path: DIR}`) with a `modify_append_tag`
- * and no `modify_only_with_*` filter. Anything else stays not applied (and noted).
+ * A `modify_only_with_*` value as a list of names: undefined when absent or empty (TripleO
+ * then does not filter), null when it is not a list of names (the entry is not applied).
  */
-function modifyOf(get: (key: string) => unknown): PrepareEntry['modify'] {
+function namesOf(src: YamlSource, node: unknown): string[] | undefined | null {
+  if (node === undefined || node === null || (isScalar(node) && node.value === null)) return undefined;
+  if (!isSeq(node)) return null;
+  const names = node.items.map((i) => scalarText(deref(src, i)));
+  if (names.some((n) => !n)) return null;
+  return names.length > 0 ? (names as string[]) : undefined;
+}
+
+/**
+ * The modification airlock makes itself of an entry: tripleo-modify-image with a
+ * `modify_append_tag` and one of its task files airlock runs, with only the variables that
+ * task reads: rpm_install.yml (rpms_path), modify_image.yml (modify_dir_path; also when
+ * tasks_from is not given, the role's default), yum_update.yml (yum_repos_dir_path, default
+ * /etc/yum.repos.d; compare_host_packages is read and ignored: airlock always updates and
+ * pins the result). `modify_only_with_labels` / `_source` become filters. Anything else (an
+ * update_repo, dev_install.yml, a filter that is not a list) stays not applied (and noted).
+ */
+function modifyOf(src: YamlSource, get: (key: string) => unknown): PrepareModify | undefined {
   const role = scalarText(get('modify_role'));
   const tag = scalarText(get('modify_append_tag'));
   const vars = get('modify_vars');
   if (role !== 'tripleo-modify-image' || !tag || !isMap(vars)) return undefined;
-  if (get('modify_only_with_labels') !== undefined || get('modify_only_with_source') !== undefined) return undefined;
-  const keys = vars.items.map((p) => scalarText(p.key));
-  const rpms = scalarText(vars.get('rpms_path', true));
-  if (scalarText(vars.get('tasks_from', true)) !== 'rpm_install.yml' || !rpms || keys.some((k) => k !== 'tasks_from' && k !== 'rpms_path')) return undefined;
-  return { appendTag: tag, rpmsPath: rpms };
+  const labels = namesOf(src, get('modify_only_with_labels'));
+  const sources = namesOf(src, get('modify_only_with_source'));
+  if (labels === null || sources === null) return undefined;
+  const keys = vars.items.map((p) => scalarText(p.key) ?? '');
+  const text = (key: string) => scalarText(deref(src, vars.get(key, true)));
+  const tasks = text('tasks_from') ?? (vars.has('tasks_from') ? undefined : 'modify_image.yml');
+  const only = (...allowed: string[]) => keys.every((k) => k === 'tasks_from' || allowed.includes(k));
+  let step: PrepareModify['step'] | undefined;
+  const ignored: string[] = [];
+  if (tasks === 'rpm_install.yml' && text('rpms_path') && only('rpms_path')) step = { kind: 'rpms', value: text('rpms_path')! };
+  else if (tasks === 'modify_image.yml' && text('modify_dir_path') && only('modify_dir_path')) step = { kind: 'containerfile', value: text('modify_dir_path')! };
+  else if (tasks === 'yum_update.yml' && only('yum_repos_dir_path', 'compare_host_packages')) {
+    step = { kind: 'update', value: text('yum_repos_dir_path') || DEFAULT_REPOS_DIR };
+    if (keys.includes('compare_host_packages')) ignored.push(`compare_host_packages: ${compact(deref(src, vars.get('compare_host_packages', true)))}`);
+  }
+  if (!step) return undefined;
+  return { tasksFrom: tasks!, appendTag: tag, step, ...(labels ? { onlyWithLabels: labels } : {}), ...(sources ? { onlyWithSource: sources } : {}), ignored };
 }
 
 function entryOf(src: YamlSource, node: unknown, index: number): PrepareEntry {
@@ -173,7 +222,7 @@ function entryOf(src: YamlSource, node: unknown, index: number): PrepareEntry {
   }
   const push = pushDestinationOf(src, get('push_destination'), where);
   if (push !== undefined) entry.pushDestination = push;
-  const modify = modifyOf(get);
+  const modify = modifyOf(src, get);
   if (modify) entry.modify = modify;
   for (const pair of node.items) {
     const key = scalarText(pair.key) ?? '';

@@ -7,7 +7,7 @@
 import { AirlockError, ErrorCodes } from '../../errors.js';
 import { PUSH_DESTINATION_RE } from '../schema.js';
 import type { ParamValue, Rule } from '../types.js';
-import type { PrepareEntry, PrepareEnvironment } from './tripleo-prepare.js';
+import type { PrepareEntry, PrepareEnvironment, PrepareModify } from './tripleo-prepare.js';
 
 /** TripleO's undercloud registry listens here (`LocalContainerRegistry` + `:8787`). */
 const UNDERCLOUD_REGISTRY_PORT = 8787;
@@ -46,11 +46,32 @@ function pushOf(entry: PrepareEntry, undercloud: UndercloudRegistry | undefined)
 }
 
 /**
- * One rule per entry, in order, named `ContainerImagePrepare[i]`. `sets[i]` is what the rule
- * sets (empty for the first entry, whose `set` is the image set's parameters). Throws USAGE
- * when an entry pushes to `true` and `undercloud` is undefined.
+ * An entry's tripleo-modify-image use as the rule's `modify`, as the image set file writes
+ * it: its one step, the append tag as `tag_suffix`, `modify_only_with_labels` as
+ * `only_with_labels` and `modify_only_with_source` as `only_images`, the keys of the images
+ * whose template entry has one of those `image_source`s (`keysBySource`).
  */
-export function prepareRules(entries: readonly PrepareEntry[], sets: readonly Record<string, ParamValue>[], undercloud: UndercloudRegistry | undefined): Rule[] {
+function modifyRule(m: PrepareModify, keysBySource: ReadonlyMap<string, readonly string[]>): Record<string, unknown> {
+  const out: Record<string, unknown> = { tag_suffix: m.appendTag };
+  if (m.onlyWithLabels) out.only_with_labels = [...m.onlyWithLabels];
+  if (m.onlyWithSource) out.only_images = [...new Set(m.onlyWithSource.flatMap((s) => keysBySource.get(s) ?? []))].sort();
+  out.steps = [{ [m.step.kind]: m.step.value }];
+  return out;
+}
+
+/**
+ * One rule per entry, in order, named `ContainerImagePrepare[i]`. `sets[i]` is what the rule
+ * sets (empty for the first entry, whose `set` is the image set's parameters);
+ * `keysBySource` gives the image keys of each `image_source` of the image list, for
+ * `modify_only_with_source`. Throws USAGE when an entry pushes to `true` and `undercloud`
+ * is undefined.
+ */
+export function prepareRules(
+  entries: readonly PrepareEntry[],
+  sets: readonly Record<string, ParamValue>[],
+  undercloud: UndercloudRegistry | undefined,
+  keysBySource: ReadonlyMap<string, readonly string[]> = new Map(),
+): Rule[] {
   return entries.map((entry, i) => {
     const rule: Rule = { name: `ContainerImagePrepare[${entry.index}]`, selects: true, match: 'regex' };
     if (entry.includes) rule.includes = [...entry.includes];
@@ -64,7 +85,7 @@ export function prepareRules(entries: readonly PrepareEntry[], sets: readonly Re
     const push = pushOf(entry, undercloud);
     if (push !== undefined) rule.push_destination = push;
     // As the image set file writes it (the import is validated as a file would be).
-    if (entry.modify) Object.assign(rule, { modify: { tag_suffix: entry.modify.appendTag, steps: [{ rpms: entry.modify.rpmsPath }] } });
+    if (entry.modify) Object.assign(rule, { modify: modifyRule(entry.modify, keysBySource) });
     return rule;
   });
 }

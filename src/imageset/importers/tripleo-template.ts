@@ -16,6 +16,8 @@ export interface TemplateEntry {
   ref: string;
   /** Every Heat parameter the entry sets, in order (may be empty). */
   params: string[];
+  /** Where the image comes from (`tripleo`, `kolla`, `ceph`, ...), what modify_only_with_source filters on. */
+  imageSource?: string;
   /** 1-based line of the entry. */
   line: number;
   /** The `{% if %}` conditions it is under, combined; absent outside any. */
@@ -167,6 +169,8 @@ function entryOf(src: YamlSource, item: unknown, conditionAt: (Condition | undef
     if (params.length > MAX_ENTRY_PARAMS) throw importError(src.file, line, `${imagename}: more than ${MAX_ENTRY_PARAMS} params`);
   }
   const entry: TemplateEntry = { imagename, ref: refTemplate(imagename, src.file, line), params, line: start };
+  const source = scalarText(deref(src, node.get('image_source', true)));
+  if (source) entry.imageSource = source;
   const condition = conditionAt[start];
   if (condition) {
     entry.condition = condition;

@@ -83,7 +83,15 @@ function entryNotes(env: PrepareEnvironment, note: Note): void {
         .filter((n) => keys(n.key))
         .map((n) => `${n.key}: ${n.text}`)
         .join(', ');
-    if (e.modify) note(`${where}: modify_role tripleo-modify-image (rpm_install.yml) is applied as this rule's modify: rpms ${e.modify.rpmsPath}, tag suffix ${e.modify.appendTag} (airlock modify --rpms, through buildah)`);
+    if (e.modify) {
+      const m = e.modify;
+      const filters = [m.onlyWithSource && `only images whose image_source is ${m.onlyWithSource.join(' or ')} (only_images)`, m.onlyWithLabels && `only images with a label ${m.onlyWithLabels.join(' or ')} (only_with_labels, read by resolve)`].filter(Boolean);
+      note(
+        `${where}: modify_role tripleo-modify-image (${m.tasksFrom}) is applied as this rule's modify: ${m.step.kind} ${m.step.value}, tag suffix ${m.appendTag}` +
+          `${filters.length > 0 ? `, ${filters.join(' or ')}` : ''} (airlock modify --${m.step.kind}, through buildah)`,
+      );
+      if (m.ignored.length > 0) note(`${where}: ignored (airlock always runs the update and pins its result): ${m.ignored.join(', ')}`, true);
+    }
     const modify = listed((k) => k.startsWith('modify_'));
     if (modify) note(`${where}: not applied yet (airlock copies images unchanged and renders them without an appended tag): ${modify}`, true);
     const pull = listed((k) => k === 'pull_source');
@@ -102,6 +110,15 @@ function entryNotes(env: PrepareEnvironment, note: Note): void {
     note('ContainerImagePrepare[0] has no set: TripleO uses its built-in defaults, which airlock does not have; add them under parameters', true);
   }
   if (env.dockerRegistryMirror) note(`DockerRegistryMirror ${env.dockerRegistryMirror.value}: not applied; images are read from their own registries`, true);
+}
+
+/** The image keys of each `image_source` of the list (`keys` in the list's order), for modify_only_with_source. */
+function keysBySource(template: ImageTemplate, keys: readonly string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  template.entries.forEach((e, i) => {
+    if (e.imageSource !== undefined) out.set(e.imageSource, [...(out.get(e.imageSource) ?? []), keys[i]!]);
+  });
+  return out;
 }
 
 /** The images of the list, with their keys, switches and where they came from. */
@@ -164,7 +181,8 @@ export function importTripleo(inputs: ImportInput[], warnings: ImportNotes = NO_
   const ruleSets = sets.map((s, i) => (i === 0 ? {} : { ...s, ...switchValues(switches, parameters, s) }));
 
   const undercloud = undercloudRegistry(env, pushOption);
-  const rules = prepareRules(env.entries, ruleSets, undercloud);
+  const images = imagesOf(template, parameters, switches);
+  const rules = prepareRules(env.entries, ruleSets, undercloud, keysBySource(template, tripleoKeys(template.entries, parameters)));
   const pushesToUndercloud = env.entries.some((e) => e.pushDestination === true);
   if (pushesToUndercloud && undercloud) note(`push_destination: true is ${undercloud.value} (${undercloud.why})`);
   if (!pushesToUndercloud && pushOption) note(`--push-destination ${pushOption} is not used: no entry has push_destination: true`, true);
@@ -173,7 +191,7 @@ export function importTripleo(inputs: ImportInput[], warnings: ImportNotes = NO_
   const { credentials, notes: credentialNotes } = credentialSources(env.credentials);
   for (const n of credentialNotes) note(n, true);
 
-  const draft = { version: 1, parameters, images: imagesOf(template, parameters, switches), rules, credentials };
+  const draft = { version: 1, parameters, images, rules, credentials };
   let set: ImageSet;
   try {
     set = validateImageSet(draft, 'the imported image set');
