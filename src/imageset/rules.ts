@@ -4,7 +4,7 @@ import { parsePlatform, type Platform } from '../oci/platform.js';
 import { parseReference, type ImageReference } from '../ref/reference.js';
 import { compileRulePattern, MAX_MATCHED_NAME_LENGTH } from './rule-regex.js';
 import { fillTemplate, renderTemplate } from './template.js';
-import type { ImageEntry, ImageSet, ParamValue, PlannedImage, Rule, RuleModify, ValueOrigin } from './types.js';
+import type { ImageEntry, ImageSet, ParamValue, PlannedImage, Rule, RuleModify, ValueOrigin, VerifyKey } from './types.js';
 
 /** The platform whose labels `tag_from_label` reads in a multi-arch image unless the image says otherwise. */
 export const DEFAULT_LABEL_PLATFORM = 'linux/amd64';
@@ -130,6 +130,7 @@ function planOne(key: string, entry: ImageEntry, set: ImageSet, overrides: Recor
   let push: ValueOrigin<string> | undefined;
   let platforms: ValueOrigin<string[]> | undefined;
   let modify: ValueOrigin<RuleModify> | undefined;
+  let verify: ValueOrigin<VerifyKey> | undefined = set.verify ? { value: set.verify } : undefined;
   const selecting = set.rules.some((r) => r.selects);
   let selected = false;
   set.rules.forEach((rule, index) => {
@@ -145,6 +146,7 @@ function planOne(key: string, entry: ImageEntry, set: ImageSet, overrides: Recor
       push = undefined;
       platforms = undefined;
       modify = undefined;
+      verify = set.verify ? { value: set.verify } : undefined;
     }
     applied.push(index);
     if (rule.set) params = { ...params, ...rule.set };
@@ -159,6 +161,7 @@ function planOne(key: string, entry: ImageEntry, set: ImageSet, overrides: Recor
     }
     if (rule.push_destination !== undefined) push = { value: pushDestination(rule.push_destination), rule: index };
     if (rule.platforms !== undefined) platforms = { value: rule.platforms, rule: index };
+    if (rule.verify !== undefined) verify = { value: rule.verify, rule: index };
     // The last applying rule with modify decides, also that an image its only_images leaves out stays as it is.
     if (rule.modify !== undefined) modify = modifiesKey(rule.modify, key) ? { value: rule.modify, rule: index } : undefined;
   });
@@ -179,6 +182,7 @@ function planOne(key: string, entry: ImageEntry, set: ImageSet, overrides: Recor
   if (tagFromLabel) planned.tagFromLabel = tagFromLabel;
   if (push) planned.pushDestination = push;
   if (modify) planned.modify = modify;
+  if (verify) planned.verify = verify;
   if (entry.imported) planned.imported = entry.imported;
   if (platforms) {
     const value: Platform[] = platforms.value.map((p) => parsePlatform(p));

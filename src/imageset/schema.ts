@@ -102,6 +102,13 @@ function ruleProblems(rule: {
   return out;
 }
 
+/** `verify:` of an image set or a rule: the key the images must be signed with. */
+const VerifySchema = z
+  .strictObject({
+    key: nonEmpty().check(z.describe('A PEM public key (ECDSA P-256, RSA or Ed25519, as cosign.pub), relative to this file')),
+  })
+  .check(z.describe("resolve pins an image only when its source carries a cosign signature (a .sig tag or a sigstore bundle referrer) made with this key; otherwise SIGNATURE_MISSING or SIGNATURE_INVALID and no lock"));
+
 /** One layered rule. */
 export const RuleSchema = z
   .strictObject({
@@ -145,6 +152,7 @@ export const RuleSchema = z
       ),
     ),
     platforms: z.optional(PlatformsSchema),
+    verify: z.optional(VerifySchema),
     modify: z.optional(
       z
         .strictObject({
@@ -240,6 +248,7 @@ export const ImageSetFileSchema = z
       )
       .check(z.describe('Images by key: a reference (template) or { ref, enabled_by, platforms, label_platform }')),
     rules: z.optional(z.array(RuleSchema).check(z.describe('Layered rules, applied in order'))),
+    verify: z.optional(VerifySchema),
     credentials: z.optional(
       z
         .record(z.string().check(z.regex(REGISTRY_HOST_RE, { error: 'credentials are keyed by registry host[:port]' })), CredentialSourceSchema)

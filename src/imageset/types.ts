@@ -77,6 +77,13 @@ export interface Rule {
   selects?: boolean;
   /** Modifications made to the images the rule applies to (see RuleModify). */
   modify?: RuleModify;
+  /** The key the images the rule applies to must be signed with (wins over the set's). */
+  verify?: VerifyKey;
+}
+
+/** `verify:`: the public key file (an absolute path, resolved against the image set's folder). */
+export interface VerifyKey {
+  key: string;
 }
 
 /** One modification step: an `airlock modify` flag and its value (`{kind: 'append', value: 'fix/:/opt/fix'}`). */
@@ -124,6 +131,8 @@ export interface ImageSet {
   /** Images by key; a string is shorthand for `{ ref }`. */
   images: Record<string, ImageEntry>;
   rules: Rule[];
+  /** The key every image must be signed with, unless a rule gives another. */
+  verify?: VerifyKey;
   credentials: Record<string, CredentialSource>;
   /** Where it was read from, for messages. */
   file?: string;
@@ -157,6 +166,8 @@ export interface PlannedImage {
   platforms?: ValueOrigin<Platform[]>;
   /** Modifications, from the last applying rule that has them. */
   modify?: ValueOrigin<RuleModify>;
+  /** The key its signature is checked with before it is pinned: the last applying rule's, else the set's. */
+  verify?: ValueOrigin<VerifyKey>;
   /** Platform whose labels are read for an index. */
   labelPlatform: Platform;
   /** Where an importer found it, passed on to the lock. */

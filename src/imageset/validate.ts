@@ -1,6 +1,6 @@
 import { ImageSetFileSchema, type ImageSetFile } from './schema.js';
 import { formatPath, invalidImageSet, issuesToProblems, sortProblems, type ImageSetProblem, type Locate } from './problems.js';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { ImageEntry, ImageSet, ImportedFrom, ModifyStep, ParamValue, Rule } from './types.js';
 
 type RawParams = NonNullable<ImageSetFile['parameters']>;
@@ -25,6 +25,7 @@ function rule(raw: NonNullable<ImageSetFile['rules']>[number], file: string): Ru
   if (raw.excludes !== undefined) r.excludes = raw.excludes;
   if (raw.push_destination !== undefined) r.push_destination = raw.push_destination;
   if (raw.platforms !== undefined) r.platforms = raw.platforms;
+  if (raw.verify !== undefined) r.verify = { key: resolve(dirname(file), raw.verify.key) };
   if (raw.modify !== undefined) {
     r.modify = {
       steps: raw.modify.steps.map((s) => {
@@ -108,6 +109,7 @@ export function validateImageSet(value: unknown, file = 'images.yaml', locate?: 
     parameters: params(raw.parameters),
     images,
     rules: (raw.rules ?? []).map((r) => rule(r, file)),
+    ...(raw.verify ? { verify: { key: resolve(dirname(file), raw.verify.key) } } : {}),
     credentials: { ...(raw.credentials ?? {}) },
     file,
   };

@@ -1,5 +1,9 @@
 import pLimit from 'p-limit';
-import { AirlockError, toAirlockError, type ErrorCode } from '../errors.js';
+import type { KeyObject } from 'node:crypto';
+import { AirlockError, ErrorCodes, toAirlockError, type ErrorCode } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
+import { checkSignatures } from '../signature/check.js';
+import { readPublicKey } from '../signature/cosign.js';
 import type { PlannedImage, Rule } from '../imageset/types.js';
 import { compareKeys } from '../lock/keys.js';
 import { LOCK_VERSION, type LockedImage, type LockFile } from '../lock/types.js';
@@ -62,6 +66,7 @@ export async function resolvePlan(planned: PlannedImage[], opts: ResolveOptions)
   const failures: ResolveFailure[] = [];
   let done = 0;
   let firstError: AirlockError | undefined;
+  const keys = new KeyCache();
   await Promise.all(
     planned.map((p) =>
       limit(async () => {
@@ -73,6 +78,7 @@ export async function resolvePlan(planned: PlannedImage[], opts: ResolveOptions)
             const found = await discoverReferrers(access.reader, access.repository, image.digest, choice);
             if (found.length > 0) image.referrers = found.map(toLocked);
           }
+          if (p.verify) await requireSignature(p.key, access, image.digest, await keys.get(p.verify.value.key));
           images[p.key] = image;
           opts.onProgress?.({ key: p.key, done: ++done, total: planned.length, image });
         } catch (err) {
@@ -108,4 +114,27 @@ function sortImages(images: Record<string, LockedImage>): Record<string, LockedI
   const out: Record<string, LockedImage> = {};
   for (const k of Object.keys(images).sort(compareKeys)) out[k] = images[k]!;
   return out;
+}
+
+/** Public keys read once per file for a run (many images share one). */
+class KeyCache {
+  private readonly keys = new Map<string, Promise<KeyObject>>();
+
+  /** The key in `file`; KEY_INVALID when it is not one. */
+  get(file: string): Promise<KeyObject> {
+    let k = this.keys.get(file);
+    if (!k) this.keys.set(file, (k = readPublicKey(file, 'verify: key')));
+    return k;
+  }
+}
+
+/**
+ * Fails closed unless the image `digest` at its source carries a signature made with `key`
+ * (cosign's .sig or a sigstore bundle): SIGNATURE_MISSING or SIGNATURE_INVALID naming it.
+ */
+async function requireSignature(key: string, access: ImageReadAccess, digest: Digest, pub: KeyObject): Promise<void> {
+  const check = await checkSignatures(access.reader, access.repository, digest, pub);
+  if (check.status === 'signed') return;
+  if (check.status === 'missing') throw new AirlockError(ErrorCodes.SIGNATURE_MISSING, `${key}: ${access.repository}@${digest} has no signature (verify: in the image set requires one)`, { key, digest });
+  throw new AirlockError(ErrorCodes.SIGNATURE_INVALID, `${key}: ${access.repository}@${digest} is not signed with the key: ${check.problems.join('; ')}`, { key, digest, problems: check.problems });
 }

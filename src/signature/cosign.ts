@@ -24,18 +24,21 @@ export function signatureTag(digest: Digest): string {
   return `sha256-${digestHex(digest)}.sig`;
 }
 
-/** Reads a PEM public key (ECDSA, RSA or Ed25519, as `cosign generate-key-pair` or `openssl` writes them); KEY_INVALID otherwise. */
-export async function readPublicKey(file: string): Promise<KeyObject> {
+/**
+ * Reads a PEM public key (ECDSA, RSA or Ed25519, as `cosign generate-key-pair` or `openssl`
+ * writes them); KEY_INVALID otherwise, the message naming `what` gave the file.
+ */
+export async function readPublicKey(file: string, what = '--key'): Promise<KeyObject> {
   const pem = await readFile(file, 'utf8').catch((err: unknown) => {
-    throw new AirlockError(ErrorCodes.KEY_INVALID, `--key ${file}: ${(err as Error).message}`);
+    throw new AirlockError(ErrorCodes.KEY_INVALID, `${what} ${file}: ${(err as Error).message}`);
   });
   let key: KeyObject;
   try {
     key = createPublicKey(pem);
   } catch (err) {
-    throw new AirlockError(ErrorCodes.KEY_INVALID, `--key ${file}: not a PEM public key (${(err as Error).message})`);
+    throw new AirlockError(ErrorCodes.KEY_INVALID, `${what} ${file}: not a PEM public key (${(err as Error).message})`);
   }
-  if (!['ec', 'rsa', 'ed25519'].includes(key.asymmetricKeyType ?? '')) throw new AirlockError(ErrorCodes.KEY_INVALID, `--key ${file}: a ${key.asymmetricKeyType} key; ECDSA, RSA or Ed25519 are taken`);
+  if (!['ec', 'rsa', 'ed25519'].includes(key.asymmetricKeyType ?? '')) throw new AirlockError(ErrorCodes.KEY_INVALID, `${what} ${file}: a ${key.asymmetricKeyType} key; ECDSA, RSA or Ed25519 are taken`);
   return key;
 }
 

@@ -169,6 +169,37 @@ describe('referrers', () => {
     expect(ls.stdout).not.toContain('.sig');
   });
 
+  it('verify: in an image set: resolve pins only what the key signed, fails closed naming the image, a rule\'s key wins for its images', async () => {
+    await writeFile(join(work, 'rsa.pub'), keys.rsa.publicKey.export({ type: 'spki', format: 'pem' }));
+    const images = (ks: string[]) => ks.map((k) => `  ${k}: ${R.host}/signed/${REPOS[k]}\n`).join('');
+    const signed = join(work, 'signed.yaml');
+    // Keys are relative to the image set; glance's bundle was made with the RSA key, which its rule names.
+    await writeFile(signed, `verify: {key: ec.pub}\nimages:\n${images(['ceph', 'glance', 'keystone'])}rules:\n  - includes: [glance]\n    verify: {key: rsa.pub}\n`);
+    const out = join(work, 'signed.lock.yaml');
+    const ok = await sb.run(['resolve', signed, '-o', out]);
+    expect(ok.code, show(ok)).toBe(0);
+    expect(Object.keys((parse(await readFile(out, 'utf8')) as { images: object }).images).sort()).toEqual(['ceph', 'glance', 'keystone']);
+    const unsigned = join(work, 'unsigned.yaml');
+    await writeFile(unsigned, `verify: {key: ec.pub}\nimages:\n${images(['keystone', 'nova'])}`);
+    const none = await sb.run(['resolve', unsigned, '-o', join(work, 'unsigned.lock.yaml')]);
+    expect(none.code, show(none)).toBe(1);
+    expect(none.stderr).toMatch(/SIGNATURE_MISSING/);
+    expect(none.stderr).toMatch(/nova/);
+    await expect(readFile(join(work, 'unsigned.lock.yaml'))).rejects.toThrow();
+    const wrong = join(work, 'wrong.yaml');
+    await writeFile(wrong, `verify: {key: ec.pub}\nimages:\n${images(['glance'])}`);
+    const invalid = await sb.run(['resolve', wrong]);
+    expect(invalid.code, show(invalid)).toBe(1);
+    expect(invalid.stderr).toMatch(/SIGNATURE_INVALID/);
+    expect(invalid.stdout).toBe('');
+    await writeFile(join(work, 'garbage.pub'), 'not a key');
+    const garbage = join(work, 'garbage.yaml');
+    await writeFile(garbage, `verify: {key: garbage.pub}\nimages:\n${images(['keystone'])}`);
+    const bad = await sb.run(['resolve', garbage]);
+    expect(bad.code, show(bad)).toBe(2);
+    expect(bad.stderr).toMatch(/KEY_INVALID/);
+  });
+
   it('a referrer the lock lists that the source no longer has fails its image, naming it', async () => {
     const lock = parse(await readFile(lockFile, 'utf8')) as { images: Record<string, Record<string, unknown>> };
     const gone = `sha256:${'0'.repeat(64)}`;
