@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { AirlockError, ErrorCodes } from '../errors.js';
 import { CopyRun, type CopyRunOptions } from '../copy/engine.js';
 import { emptyResult, type ImageResult } from '../copy/result.js';
 import type { TransportContext } from '../transport/context.js';
@@ -58,8 +59,20 @@ async function copyPair(run: CopyRun, pair: MirrorPair, ctx: TransportContext): 
   let source;
   try {
     source = await openSource(pair.source, ctx);
-    if (pair.modify && pair.modify.length > 0) source = new ModifiedSource(source, pair.modify, ctx.signal);
     const sink = await openSink(pair.destination, ctx);
+    if (pair.modify && pair.modify.length > 0) {
+      source = new ModifiedSource(source, pair.modify, ctx.signal);
+      // A lock pins the modified image: unless the destination already holds it, one made
+      // differently (an input changed, a build that is not reproducible) is refused before
+      // anything is written.
+      if (pair.pinned && (await sink.current())?.digest !== pair.pinned.result) {
+        const made = (await source.resolve()).digest;
+        if (made !== pair.pinned.result) {
+          await sink.close().catch(() => undefined);
+          throw new AirlockError(ErrorCodes.LOCK_STALE, `the modification now gives ${made}, the lock pinned ${pair.pinned.result} (an input changed, or the build is not reproducible): resolve again`, { made, pinned: pair.pinned.result });
+        }
+      }
+    }
     return await run.copyImage(source, sink, {
       ...(pair.platforms ? { platforms: pair.platforms } : {}),
       ...(pair.pinned ? { pinned: pair.pinned } : {}),

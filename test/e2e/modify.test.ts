@@ -334,6 +334,12 @@ describe('airlock modify', () => {
     expect(stale.code, show(stale)).not.toBe(0);
     expect(stale.stderr + stale.stdout).toMatch(/LOCK_STALE/);
     expect(stale.stdout).toMatch(/modification/);
+    // The lock pins the result: mirror refuses to write what the changed input now gives.
+    const refused = await sb.run(['mirror', lockFile, '--to', `${R.host}/stale`]);
+    expect(refused.code, show(refused)).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toMatch(/LOCK_STALE/);
+    const none = await fetch(`${R.url}/v2/stale/base/keystone-api/manifests/2024.1-hotfix`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.index.v1+json' } });
+    expect(none.status).toBe(404);
   });
 
   it('--run executes in the image through buildah: its files become one layer, the base stays byte for byte, the same run gives the same digest; a failing command writes nothing; --rpms installs packages with the image\'s rpm', async () => {
