@@ -1,7 +1,9 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { digestOf } from '../oci/digest.js';
-import type { IndexManifest } from '../oci/manifest.js';
+import { digestOf, type Digest } from '../oci/digest.js';
+import { parseManifest, type IndexManifest } from '../oci/manifest.js';
+import { isIndexMediaType } from '../oci/mediatypes.js';
+import type { Source } from '../transport/types.js';
 import { formatPlatform, platformMatches, type Platform } from '../oci/platform.js';
 
 /** A manifest to write: exact bytes and the descriptor naming them. */
@@ -30,4 +32,17 @@ export function filterIndex(original: Buffer, index: IndexManifest, wanted: Plat
   json.manifests = json.manifests.filter((m) => keptDigests.has(m.digest));
   const bytes = Buffer.from(JSON.stringify(json, null, 2));
   return { bytes, desc: { mediaType: index.mediaType, digest: digestOf(bytes), size: bytes.length }, kept };
+}
+
+/**
+ * The digest a copy of `source` with `platforms` kept names at the destination (no format
+ * conversion): the filtered index's, or the root's when nothing is filtered. So a lock can
+ * pin a result before anything is written.
+ */
+export async function keptDigest(source: Source, platforms: readonly Platform[] | undefined): Promise<Digest> {
+  const root = await source.resolve();
+  if (!platforms || platforms.length === 0 || !isIndexMediaType(root.mediaType)) return root.digest;
+  const fetched = await source.getManifest(root.digest);
+  const m = parseManifest(fetched.bytes, fetched.mediaType);
+  return m.kind === 'index' ? filterIndex(fetched.bytes, m, [...platforms]).desc.digest : root.digest;
 }

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { CopyRun, type CopyRunOptions } from '../copy/engine.js';
+import { keptDigest } from '../copy/filter.js';
 import { emptyResult, type ImageResult } from '../copy/result.js';
 import type { TransportContext } from '../transport/context.js';
 import { formatLocation } from '../transport/location.js';
@@ -66,7 +67,7 @@ async function copyPair(run: CopyRun, pair: MirrorPair, ctx: TransportContext): 
       // differently (an input changed, a build that is not reproducible) is refused before
       // anything is written.
       if (pair.pinned && (await sink.current())?.digest !== pair.pinned.result) {
-        const made = (await source.resolve()).digest;
+        const made = await keptDigest(source, pair.platforms);
         if (made !== pair.pinned.result) {
           await sink.close().catch(() => undefined);
           throw new AirlockError(ErrorCodes.LOCK_STALE, `the modification now gives ${made}, the lock pinned ${pair.pinned.result} (an input changed, or the build is not reproducible): resolve again`, { made, pinned: pair.pinned.result });

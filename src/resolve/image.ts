@@ -4,11 +4,11 @@ import type { LockedImage, LockedModify, LockedPlatform, LockOrigin } from '../l
 import { ModifiedSource } from '../modify/source.js';
 import { operationsOf } from '../modify/steps.js';
 import { ImageSource } from '../transport/source.js';
-import { filterIndex } from '../copy/filter.js';
+import { filterIndex, keptDigest } from '../copy/filter.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import { isIndexMediaType } from '../oci/mediatypes.js';
-import { formatPlatform, platformMatches } from '../oci/platform.js';
+import { formatPlatform, platformMatches, type Platform } from '../oci/platform.js';
 import { formatReference, manifestReference, parseReference, type ImageReference } from '../ref/reference.js';
 import type { RetryPolicy } from '../retry/index.js';
 import type { ContentReader } from '../transport/types.js';
@@ -133,15 +133,16 @@ async function modifyApplies(planned: PlannedImage, reader: RepositoryReader, to
 /**
  * The modification of a planned image: the steps applied to the pinned base through the
  * same Source `airlock modify` copies from, giving the result digest (nothing is written)
- * and the digest of the modification. Not with `platforms` yet: IMAGESET_INVALID.
+ * and the digest of the modification. With `platforms`, the result is the modified index
+ * filtered to them.
  */
-async function modifiedImage(planned: PlannedImage, pinned: ImageReference, top: Descriptor, access: ImageReadAccess, keep: readonly unknown[] | undefined): Promise<LockedModify> {
+async function modifiedImage(planned: PlannedImage, pinned: ImageReference, top: Descriptor, access: ImageReadAccess, keep: readonly Platform[] | undefined): Promise<LockedModify> {
   const m = planned.modify!.value;
-  if (keep && keep.length > 0) throw new AirlockError(ErrorCodes.IMAGESET_INVALID, `${planned.key}: modify and platforms on one image are not supported yet`, { key: planned.key });
   // The shared reader stays open: this source is never closed.
   const base = new ImageSource(access.reader, { scheme: 'docker', root: '', repository: access.repository, digest: top.digest }, formatReference(pinned));
   const source = new ModifiedSource(base, operationsOf(m.steps, m.dir));
-  const result = (await source.resolve()).digest as Digest;
+  // Modified first, then filtered, as mirror's copy does: the result is what the destination names.
+  const result = await keptDigest(source, keep);
   return {
     steps: m.steps.map((s) => ({ kind: s.kind, value: s.value })),
     ...(m.tag_suffix !== undefined ? { tag_suffix: m.tag_suffix } : {}),

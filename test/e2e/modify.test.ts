@@ -16,7 +16,7 @@ import tar from 'tar-stream';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
-import { sideFor, skopeoCopy } from '../helpers/skopeo.js';
+import { sideFor, skopeoCopy, skopeoManifestBytes } from '../helpers/skopeo.js';
 import { imageResults, makeCliSandbox, PROJECT_ROOT, show, type CliSandbox } from './cli.js';
 
 let sb: CliSandbox;
@@ -340,6 +340,25 @@ describe('airlock modify', () => {
     expect(refused.stdout + refused.stderr).toMatch(/LOCK_STALE/);
     const none = await fetch(`${R.url}/v2/stale/base/keystone-api/manifests/2024.1-hotfix`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.index.v1+json' } });
     expect(none.status).toBe(404);
+  });
+
+  it('modify with platforms: the modified index filtered to the platforms kept is what the lock pins and mirror writes', async () => {
+    const dir = join(work, 'set-platforms');
+    await mkdir(join(dir, 'fix'), { recursive: true });
+    await writeFile(join(dir, 'fix', 'patch.py'), 'print("amd64 only")\n');
+    const set = join(dir, 'images.yaml');
+    const lockFile = join(dir, 'images.lock.yaml');
+    await writeFile(set, ['images:', `  keystone: {ref: "${R.host}/base/keystone-api:2024.1", platforms: [linux/amd64]}`, 'rules:', `  - push_destination: ${R.host}/kept`, '    modify: {tag_suffix: -hotfix, steps: [{append: "fix:/opt/fix"}]}', ''].join('\n'));
+    const resolved = await sb.run(['resolve', set, '-o', lockFile]);
+    expect(resolved.code, show(resolved)).toBe(0);
+    const result = /result: (sha256:[0-9a-f]{64})/.exec(await readFile(lockFile, 'utf8'))![1]!;
+    const mirrored = await sb.run(['mirror', '--json', lockFile]);
+    expect(mirrored.code, show(mirrored)).toBe(0);
+    expect(imageResults(mirrored.stdout)[0]).toMatchObject({ status: 'copied', digest: result });
+    const index = JSON.parse((await skopeoManifestBytes(`docker://${R.host}/kept/base/keystone-api:2024.1-hotfix`, { tlsVerify: false })).toString('utf8')) as { manifests: { platform: { architecture: string } }[] };
+    expect(index.manifests.map((m) => m.platform.architecture)).toEqual(['amd64']);
+    const again = await sb.run(['mirror', '--json', lockFile]);
+    expect(imageResults(again.stdout)[0]).toMatchObject({ status: 'up-to-date' });
   });
 
   it('--run executes in the image through buildah: its files become one layer, the base stays byte for byte, the same run gives the same digest; a failing command writes nothing; --rpms installs packages with the image\'s rpm', async () => {

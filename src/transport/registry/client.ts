@@ -51,6 +51,8 @@ export class RegistryClient {
   private readonly counters = emptyStats();
   // Upload sessions opened by a mount that did not mount, reused by the next upload of that blob.
   private readonly pendingUploads = new Map<string, URL>();
+  /** Set once the registry answered the referrers API with 404 (it has none): the tag schema is used from then on. */
+  private noReferrersApi = false;
 
   constructor(
     readonly host: string,
@@ -448,6 +450,8 @@ export class RegistryClient {
    * back to the tag schema). Descriptors come as the registry lists them.
    */
   async listReferrers(repository: string, digest: Digest): Promise<Descriptor[] | null> {
+    // A registry answers the same way for every image: once it said it has no API, it is not asked again.
+    if (this.noReferrersApi) return null;
     let url: URL | undefined = this.url(`${repository}/referrers/${digest}`);
     const what = `referrers of ${this.host}/${repository}@${digest}`;
     const out: Descriptor[] = [];
@@ -475,7 +479,11 @@ export class RegistryClient {
         if (type !== MediaTypes.ociIndex && !Array.isArray(json.manifests)) return null;
         return { next, json };
       });
-      if (answer === null) return out.length > 0 ? out : null;
+      if (answer === null) {
+        if (out.length > 0) return out;
+        this.noReferrersApi = true;
+        return null;
+      }
       for (const d of Array.isArray(answer.json.manifests) ? answer.json.manifests : []) if (isDescriptorLike(d)) out.push(d);
       url = answer.next;
     }
