@@ -77,7 +77,7 @@ async function preflight(tools: ToolName[]): Promise<void> {
   await access('/usr/bin/time').catch(() => {
     throw new Error('/usr/bin/time (GNU time) is needed to measure CPU and peak RSS');
   });
-  if (tools.includes('airlock')) {
+  if (!tools.every(isSkopeo)) {
     await access(AIRLOCK_MAIN).catch(() => {
       throw new Error(`${AIRLOCK_MAIN} is missing: run npm run build (npm run bench does)`);
     });
@@ -189,7 +189,7 @@ async function startFloor(tools: ToolName[], sandbox: Sandbox, dir: string): Pro
     // Bare Node.js: the part of airlock's start that is the runtime, not airlock.
     node: [process.execPath, ['-e', '0']],
   };
-  const which = [...(tools.some(isSkopeo) ? ['skopeo'] : []), ...(tools.includes('airlock') ? ['airlock', 'node'] : [])];
+  const which = [...(tools.some(isSkopeo) ? ['skopeo'] : []), ...(tools.every(isSkopeo) ? [] : ['airlock', 'node'])];
   for (const tool of which) {
     const [cmd, args] = commands[tool]!;
     const runs = [];

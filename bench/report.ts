@@ -202,9 +202,10 @@ export function renderTable(summary: ReturnType<typeof summarise>, goalList: Goa
         ]),
       );
     }
-    // One ratio row per airlock variant and skopeo baseline that both ran in this case.
+    // One ratio row per airlock variant and skopeo baseline that both ran in this case, and
+    // airlock against airlock --referrers none: what referrer discovery costs.
     for (const a of ALL_TOOLS.filter((t) => !isSkopeo(t))) {
-      for (const k of ALL_TOOLS.filter(isSkopeo)) {
+      for (const k of [...ALL_TOOLS.filter(isSkopeo), ...(a === 'airlock' ? (['airlock-none'] as const) : [])]) {
         const x = summary[c][a];
         const y = summary[c][k];
         if (!x || !y) continue;

@@ -1,8 +1,11 @@
 /**
- * The four cases of the resolve benchmark and how each run's result is checked:
+ * The cases of the resolve benchmark and how each run's result is checked:
  *
- * - airlock plain / labels: `airlock resolve SET -o LOCK` (default --jobs 16); the lock must
- *   pin every image to its seeded digest (labels: under the versioned tag).
+ * - airlock plain / labels: `airlock resolve SET -o LOCK` (default --jobs 16, default
+ *   --referrers all); the lock must pin every image to its seeded digest (labels: under the
+ *   versioned tag).
+ * - airlock-none plain / labels: the same with `--referrers none` (no referrer discovery),
+ *   checked the same way: shown beside the default, so what discovery costs is visible.
  * - skopeo plain: per image `skopeo inspect --raw --no-tags REF | sha256sum` (one manifest GET;
  *   the digest is the sha256 of the raw bytes), 8 at a time with `xargs -P 8`.
  * - skopeo labels: per image `skopeo inspect --no-tags --format` of the two labels (manifest +
@@ -17,7 +20,9 @@ import { measure, type Measured, type Sandbox } from './measure.js';
 import type { BenchRegistry } from './registry.js';
 import type { SeededImage } from './resolve-seed.js';
 
-export type ResolveTool = 'airlock' | 'skopeo';
+export type ResolveTool = 'airlock' | 'airlock-none' | 'skopeo';
+/** How the tables name each tool. */
+export const TOOL_LABEL: Record<ResolveTool, string> = { airlock: 'airlock', 'airlock-none': 'airlock --referrers none', skopeo: 'skopeo' };
 export type ResolveMode = 'plain' | 'labels';
 
 /** Images resolved at once: airlock's default --jobs, and the xargs -P of the skopeo loop. */
@@ -73,7 +78,7 @@ function outputProblems(text: string, images: SeededImage[], withTag: boolean): 
   return problems;
 }
 
-/** Writes the inputs of all four cases into `workDir`. */
+/** Writes the inputs of all the cases into `workDir`. */
 export async function prepareCases(
   images: SeededImage[],
   registry: BenchRegistry,
@@ -121,10 +126,10 @@ export async function prepareCases(
 
   return {
     async run(tool, mode, logBase) {
-      if (tool === 'airlock') {
+      if (tool !== 'skopeo') {
         const lock = `${logBase}.lock.yaml`;
         await rm(lock, { force: true });
-        const args = [airlockMain, 'resolve', sets[mode], '-o', lock];
+        const args = [airlockMain, 'resolve', sets[mode], '-o', lock, ...(tool === 'airlock-none' ? ['--referrers', 'none'] : [])];
         const measured = await measure(process.execPath, args, sandbox.env, logBase);
         const problems = measured.exitCode !== 0 ? [`exit code ${measured.exitCode} (see ${logBase}.err)`] : [];
         const expected = images.map((i) => ({ key: i.key, digest: i.digest, ...(mode === 'labels' ? { tag: i.versionedTag } : {}) }));

@@ -5,7 +5,10 @@
  * - skopeo-sync: `skopeo sync --src yaml` over every repository and tag;
  * - skopeo-copy: `skopeo copy --all --preserve-digests` per tag, 4 at a time (`xargs -P 4`),
  *   as a mirroring script would run it;
- * - airlock: `airlock mirror LIST --to TARGET/PREFIX`;
+ * - airlock: `airlock mirror LIST --to TARGET/PREFIX` (default --referrers all: looks for each
+ *   copied image's referrers at the source);
+ * - airlock-none: the same with `--referrers none`, beside it so what referrer discovery costs
+ *   shows (no goal is judged on it);
  * - airlock-lock: `airlock mirror LOCK`, the same images pinned by digest in a lock whose
  *   destinations are TARGET/PREFIX/<repo>:<tag> (no-op case only, on airlock's target).
  */
@@ -15,15 +18,16 @@ import type { DatasetImage } from './dataset.js';
 import { measure, type Measured, type Sandbox } from './measure.js';
 import type { BenchRegistry } from './registry.js';
 
-export type ToolName = 'skopeo-sync' | 'skopeo-copy' | 'airlock' | 'airlock-lock';
+export type ToolName = 'skopeo-sync' | 'skopeo-copy' | 'airlock' | 'airlock-none' | 'airlock-lock';
 /** The tools `--tools` selects from; airlock-lock runs whenever airlock does. */
-export const TOOLS: readonly ToolName[] = ['skopeo-sync', 'skopeo-copy', 'airlock'];
-export const ALL_TOOLS: readonly ToolName[] = ['skopeo-sync', 'skopeo-copy', 'airlock', 'airlock-lock'];
+export const TOOLS: readonly ToolName[] = ['skopeo-sync', 'skopeo-copy', 'airlock', 'airlock-none'];
+export const ALL_TOOLS: readonly ToolName[] = ['skopeo-sync', 'skopeo-copy', 'airlock', 'airlock-none', 'airlock-lock'];
 /** How the tables name each tool. */
 export const TOOL_LABEL: Record<ToolName, string> = {
   'skopeo-sync': 'skopeo sync',
   'skopeo-copy': 'skopeo copy -P4',
   airlock: 'airlock',
+  'airlock-none': 'airlock --referrers none',
   'airlock-lock': 'airlock (lock)',
 };
 export const isSkopeo = (t: ToolName): boolean => t.startsWith('skopeo');
@@ -119,7 +123,7 @@ export async function runTool(tool: ToolName, job: MirrorJob): Promise<ToolRun> 
   } else {
     const list = join(job.workDir, 'images.txt');
     await writeFile(list, airlockList(job.source, job.images));
-    args = [job.airlockMain, 'mirror', list, '--to', dest, '--report', reportFile];
+    args = [job.airlockMain, 'mirror', list, '--to', dest, '--report', reportFile, ...(tool === 'airlock-none' ? ['--referrers', 'none'] : [])];
   }
   const m = await measure(process.execPath, args, job.sandbox.env, job.logBase);
   let report: Record<string, unknown> | undefined;
