@@ -80,7 +80,8 @@ export async function planBundle(input: MirrorInput, layout: OciLayout, ctx: Tra
     const carried = await referrersOf(layout, d.repository, descriptor.digest, input.kind === 'lock' ? input.lock.images[pair.key!]!.referrers : undefined, choice);
     for (const r of carried) {
       const at = r.tag !== undefined ? joinName({ repository: d.repository, tag: r.tag })! : joinName({ repository: d.repository, digest: r.digest })!;
-      const held = await layout.findRef(at);
+      // cosign's by tag; an OCI referrer by digest, named or not (one pushed into serve is kept unnamed).
+      const held = r.tag !== undefined ? await layout.findRef(at) : await layout.refs.byDigest(r.digest);
       if (!held || held.digest !== r.digest) {
         throw new AirlockError(ErrorCodes.IMAGE_NOT_FOUND, `${name}: its referrer ${r.tag ?? r.digest} is not in the store ${layout.dir} (airlock pull ${input.file} fills it)`, { image: name, referrer: r.digest });
       }
