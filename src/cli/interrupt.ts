@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { AirlockError, ErrorCodes } from '../errors.js';
 
 /** How long a command may take to wind down after Ctrl-C or SIGTERM before the process exits anyway. */
@@ -22,6 +23,9 @@ export function interruptExitCode(reason: unknown): number {
 export function interruptSignal(): AbortSignal {
   if (controller) return controller.signal;
   const c = new AbortController();
+  // Every request in flight listens on the one signal (16 resolves at once, blob jobs): no
+  // leak to warn about, so Node's default limit of 10 would only print a false warning.
+  setMaxListeners(0, c.signal);
   controller = c;
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => {
     const code = SIGNAL_EXIT[name];
