@@ -55,6 +55,12 @@ export const ErrorCodes = {
   SIGNATURE_INVALID: 'SIGNATURE_INVALID',
   /** A public key file that is not a PEM public key airlock can use (ECDSA, RSA, Ed25519). */
   KEY_INVALID: 'KEY_INVALID',
+  /** A pod list (`-f`, stdin) that is not `kubectl get pods -o json` output, or an audit option that cannot work. */
+  AUDIT_INPUT_INVALID: 'AUDIT_INPUT_INVALID',
+  /** The Kubernetes API could not be reached or answered with an error (kubeconfig pointing nowhere, a timeout). */
+  KUBE_API_FAILED: 'KUBE_API_FAILED',
+  /** The Kubernetes API refused the credentials (401: an expired or wrong token; 403). */
+  KUBE_API_UNAUTHORIZED: 'KUBE_API_UNAUTHORIZED',
   // image sets, locks, rendering
   IMAGESET_INVALID: 'IMAGESET_INVALID',
   TEMPLATE_PARAM_MISSING: 'TEMPLATE_PARAM_MISSING',

@@ -35,6 +35,8 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
   ErrorCodes.ARCHIVE_INVALID,
   ErrorCodes.MODIFY_INPUT_INVALID,
   ErrorCodes.KEY_INVALID,
+  ErrorCodes.AUDIT_INPUT_INVALID,
+  ErrorCodes.KUBE_API_FAILED,
   ErrorCodes.INVENTORY_INVALID,
   ErrorCodes.RENDER_FORMAT_UNKNOWN,
   ErrorCodes.RENDER_MIRROR_AMBIGUOUS,
@@ -45,6 +47,7 @@ const AUTH_CODES: ReadonlySet<ErrorCode> = new Set([
   ErrorCodes.AUTH_FAILED,
   ErrorCodes.CREDENTIALS_INVALID,
   ErrorCodes.CREDENTIAL_HELPER_FAILED,
+  ErrorCodes.KUBE_API_UNAUTHORIZED,
 ]);
 
 /** The exit code for a failure with this error code. */

@@ -9,6 +9,7 @@ import { backupCommand, restoreCommand } from './backup-command.js';
 import { copyCommand } from './copy-command.js';
 import { modifyCommand } from './modify-command.js';
 import { verifyCommand } from './verify-command.js';
+import { auditCommand } from './audit-command.js';
 import { diffCommand } from './diff-command.js';
 import { EXIT_CODES_HELP, exitCodeFor, ExitCodes } from './exit-codes.js';
 import { importCommand } from './import-command.js';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   program.addCommand(backupCommand().exitOverride());
   program.addCommand(restoreCommand().exitOverride());
   program.addCommand(warmCommand().exitOverride());
+  program.addCommand(auditCommand().exitOverride());
   program.addCommand(planCommand().exitOverride());
   program.addCommand(resolveCommand().exitOverride());
   program.addCommand(diffCommand().exitOverride());

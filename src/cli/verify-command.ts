@@ -6,7 +6,7 @@ import { lazyAction } from './lazy.js';
 export function verifyCommand(): Command {
   const cmd = new Command('verify')
     .description(
-      "Check that every image of a lock is signed with KEY (cosign's signatures, the sha256-<digest>.sig tag beside the image: each a simple-signing payload naming the image's digest, signed with the key). Read where the images are: each image's destination (its source when it has none), or under --from. Exits 1 with SIGNATURE_MISSING or SIGNATURE_INVALID naming the images when any is not signed.",
+      "Check that every image of a lock is signed with KEY, in either form cosign writes: the sha256-<digest>.sig tag beside the image (simple-signing payloads naming the image's digest), or a sigstore bundle among its OCI referrers (a DSSE statement naming the image). Checked offline with the key alone. Read where the images are: each image's destination (its source when it has none), or under --from. Exits 1 with SIGNATURE_MISSING or SIGNATURE_INVALID naming the images when any is not signed.",
     )
     .argument('<lock>', 'the lock file (images.lock.yaml)')
     .requiredOption('--key <file>', 'the PEM public key (cosign.pub: ECDSA P-256, RSA or Ed25519)')

@@ -238,6 +238,13 @@ export class Ctr {
     return parseContentList(await this.run(['content', 'ls']));
   }
 
+  /** A committed manifest's bytes (`ctr content get`; JSON, so text), checked against `digest`; CONTAINERD_FAILED when absent. */
+  async readManifest(digest: Digest): Promise<Buffer> {
+    const bytes = Buffer.from(await this.run(['content', 'get', digest]), 'utf8');
+    if (digestOf(bytes) !== digest) throw failed(`content ${digest} in ${this.namespace} does not hash to its digest`, { digest });
+    return bytes;
+  }
+
   /** Image name -> unpacked into `snapshotter` (ctr's default when not given). */
   async unpacked(snapshotter?: string): Promise<Map<string, boolean>> {
     return parseImagesCheck(await this.run(['images', 'check', ...(snapshotter ? ['--snapshotter', snapshotter] : [])]));

@@ -74,6 +74,18 @@ export async function makeServerCert(dir: string, ca: CertFiles, name = 'server'
   return { certFile, keyFile };
 }
 
+/** Creates a client certificate signed by `ca` with common name `cn` (a Kubernetes user, as kubeadm's admin.conf holds one). */
+export async function makeClientCert(dir: string, ca: CertFiles, cn: string, name = 'client'): Promise<CertFiles> {
+  const certFile = join(dir, `${name}.pem`);
+  const keyFile = join(dir, `${name}.key`);
+  const csr = join(dir, `${name}.csr`);
+  const ext = join(dir, `${name}.ext`);
+  await writeFile(ext, ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth', ''].join('\n'));
+  await openssl(['req', '-new', ...EC_KEY, '-keyout', keyFile, '-out', csr, '-subj', `/O=system:masters/CN=${cn}`], dir);
+  await openssl(['x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-set_serial', `0x${Date.now().toString(16)}1`, '-days', '2', '-sha256', '-extfile', ext, '-out', certFile], dir);
+  return { certFile, keyFile };
+}
+
 /**
  * Creates a self-signed P-256 certificate for signing JWTs (it is its own trust root,
  * so a registry's `rootcertbundle` can name it directly).
