@@ -186,6 +186,28 @@ describe('airlock warm', () => {
     await expectWarmed('k8s.io', needAll);
   });
 
+  it('airlock audit --containerd checks a node against the lock: clean after warm; a missing image, a moved name and a missing blob are findings (exit 1)', async () => {
+    const audit = (ns: string) => sb.run(['audit', '--containerd', C.socket, '--namespace', ns, '--lock', lock, '--platform', 'linux/amd64', '--json']);
+    expect((await warm('audit-node')).code).toBe(0);
+    const clean = await audit('audit-node');
+    expect(clean.code, show(clean)).toBe(0);
+    expect(JSON.parse(clean.stdout)).toMatchObject({ clean: true, images: 2, findings: [] });
+    const empty = await audit('audit-empty');
+    expect(empty.code, show(empty)).toBe(1);
+    expect((JSON.parse(empty.stdout) as { findings: { key: string; code: string }[] }).findings.map((f) => [f.key, f.code])).toEqual([['multi', 'image-missing'], ['single', 'image-missing']]);
+    // A layer of the single image collected away, and the multi image's name moved to the single one.
+    await C.ctr(['content', 'rm', single.layers.at(-1)!.desc.digest], { namespace: 'audit-node' });
+    await C.ctr(['images', 'rm', multiName()], { namespace: 'audit-node' });
+    await C.ctr(['images', 'create', multiName(), single.manifestDesc.digest, '--media-type', single.manifestDesc.mediaType, '--size', String(single.manifestDesc.size)], { namespace: 'audit-node' }).catch(() => undefined);
+    const broken = await audit('audit-node');
+    expect(broken.code, show(broken)).toBe(1);
+    const codes = (JSON.parse(broken.stdout) as { findings: { key: string; code: string }[] }).findings.map((f) => [f.key, f.code]);
+    expect(codes).toContainEqual(['single', 'content-missing']);
+    expect(codes.find((c) => c[0] === 'multi')?.[1]).toMatch(/image-digest|image-missing/);
+    const text = await sb.run(['audit', '--containerd', C.socket, '--namespace', 'audit-node', '--lock', lock, '--platform', 'linux/amd64']);
+    expect(text.stdout).toMatch(/content-missing\s+single/);
+  });
+
   it('sends a node that has the base layer only the rest', async () => {
     const first = await warm('base-node', ['--only', 'single']);
     expect(first.code, show(first)).toBe(0);
