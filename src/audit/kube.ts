@@ -1,10 +1,14 @@
 /**
  * Pods read from the live Kubernetes API with @kubernetes/client-node: its kubeconfig
  * loading (KUBECONFIG, ~/.kube/config, or the in-cluster service account) and its
- * authentication (tokens, client certificates, exec plugins), so none of that is hand-written
- * here. Pods are listed across namespaces in pages (`limit`/`continue`).
+ * authentication (tokens, client certificates, exec plugins, applied to the request by
+ * `applyToHTTPSOptions`), so none of that is hand-written here. Pods are listed across
+ * namespaces in pages (`limit`/`continue`), each page parsed as plain JSON: the client's
+ * typed models cost seconds on a big cluster and the audit reads a few fields.
  */
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { request, type RequestOptions } from 'node:https';
+import { request as plainRequest } from 'node:http';
+import { KubeConfig } from '@kubernetes/client-node';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { containersOf, type AuditContainer } from './pods.js';
 
@@ -58,28 +62,38 @@ function loadConfig(opts: KubeOptions): KubeConfig {
 export async function listClusterContainers(opts: KubeOptions = {}): Promise<{ server: string; containers: AuditContainer[]; pods: number }> {
   const kc = loadConfig(opts);
   const server = kc.getCurrentCluster()!.server;
-  const api = kc.makeApiClient(CoreV1Api);
   const timeoutMs = opts.timeoutMs ?? KUBE_TIMEOUT_MS;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new AirlockError(ErrorCodes.KUBE_API_FAILED, `${server}: no answer within ${timeoutMs / 1000} s (is the kubeconfig's server right?)`)), timeoutMs);
     timer.unref();
   });
+  const pageUrl = (next: string | undefined): URL => {
+    // The server may sit under a path (a proxy): the API is below it.
+    const url = new URL(server);
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1/pods`;
+    url.searchParams.set('limit', String(opts.pageSize ?? 500));
+    if (next) url.searchParams.set('continue', next);
+    return url;
+  };
+  const fetchPage = (next: string | undefined) =>
+    getJson(kc, pageUrl(next)).catch((err: unknown) => {
+      throw apiError(err, server);
+    });
   const list = async () => {
     const containers: AuditContainer[] = [];
     let pods = 0;
-    let next: string | undefined;
-    do {
-      let page;
-      try {
-        page = await api.listPodForAllNamespaces({ limit: opts.pageSize ?? 500, ...(next ? { _continue: next } : {}) });
-      } catch (err) {
-        throw apiError(err, server);
-      }
-      for (const pod of page.items ?? []) containers.push(...containersOf(pod));
-      pods += page.items?.length ?? 0;
-      next = page.metadata?._continue || undefined;
-    } while (next);
+    let pending: Promise<Record<string, unknown>> | undefined = fetchPage(undefined);
+    while (pending) {
+      const page: Record<string, unknown> = await pending;
+      const next = (page.metadata as { continue?: string } | undefined)?.continue || undefined;
+      // The next page is asked for before this one is read: the server works while we do.
+      pending = next ? fetchPage(next) : undefined;
+      pending?.catch(() => undefined);
+      const items = Array.isArray(page.items) ? (page.items as unknown[]) : [];
+      for (const pod of items) containers.push(...containersOf(pod));
+      pods += items.length;
+    }
     return { server, containers, pods };
   };
   try {
@@ -87,4 +101,29 @@ export async function listClusterContainers(opts: KubeOptions = {}): Promise<{ s
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** GETs `url` with the kubeconfig's TLS settings and credentials; the JSON body of a 200, else an error carrying `code` (the status). */
+async function getJson(kc: KubeConfig, url: URL): Promise<Record<string, unknown>> {
+  const opts: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
+  await kc.applyToHTTPSOptions(opts);
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'http:' ? plainRequest : request;
+    const req = send(url, opts, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode !== 200) return reject(Object.assign(new Error(`HTTP ${res.statusCode}: ${body.slice(0, 300)}`), { code: res.statusCode }));
+        try {
+          resolve(JSON.parse(body) as Record<string, unknown>);
+        } catch {
+          reject(new Error('the API answered something that is not JSON'));
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

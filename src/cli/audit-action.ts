@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { audit, type AuditResult } from '../audit/check.js';
-import { listClusterContainers } from '../audit/kube.js';
 import { containersOfJson, type AuditContainer } from '../audit/pods.js';
 import { formatAuditJson, formatAuditJunit, formatAuditText } from '../audit/report.js';
 import { AirlockError, ErrorCodes } from '../errors.js';
@@ -46,6 +45,8 @@ async function containers(flags: AuditFlags): Promise<AuditContainer[]> {
   }
   const seconds = Number(flags.timeout);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new AirlockError(ErrorCodes.USAGE, `--timeout takes seconds, got "${flags.timeout}"`);
+  // Loaded only for the API: the Kubernetes client is a large module a pods file does not need.
+  const { listClusterContainers } = await import('../audit/kube.js');
   return (await listClusterContainers({ ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}), timeoutMs: seconds * 1000 })).containers;
 }
 
