@@ -3,7 +3,7 @@ import { addCopyFlags } from './common-flags.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { lazyAction } from './lazy.js';
 
-/** `airlock bundle create|ls|verify|import`: carry images across the air gap in one file. */
+/** `airlock bundle create|ls|verify|import|extract-self`: carry images across the air gap in one file. */
 export function bundleCommand(): Command {
   const cmd = new Command('bundle').description(
     'Carry images across the air gap in one file: an OCI image layout in a plain tar (each blob once, the lock and a checksum list inside) that airlock, skopeo (oci-archive:) and ctr images import read as it is.',
@@ -17,6 +17,7 @@ export function bundleCommand(): Command {
     .option('--jobs <n>', 'images pulled at once', '4')
     .option('--have <have.json>', 'differential: leave out the configs and layers the target already holds, as airlock inventory listed them there (the import checks they are there before it writes anything)')
     .option('--zstd', 'compress the bundle with zstd (name it images.tar.zst); pays only for uncompressed layers: compressed layers do not shrink, and a zstd bundle is decompressed to TMPDIR before it can be read')
+    .option('--include-self', 'carry airlock itself: the single executable running this (or the one npm run dist built) goes in as airlock/bin/airlock-OS-ARCH, in the checksum list; bundle extract-self writes it out on the other side')
     .option('--split <size>', 'cut the bundle into numbered volumes of at most SIZE (700M, 4G): FILE.000, FILE.001, ... and FILE-without-.tar.bundle.json listing each with its size and sha256; import and verify take the .bundle.json and name a missing or damaged volume')
     .action(lazyAction(() => import('./bundle-create-action.js')))
     .exitOverride();
@@ -40,6 +41,16 @@ export function bundleCommand(): Command {
         '\nExit codes:\n  0    the bundle is whole\n  1    damaged or missing content, or disagreements (BUNDLE_DAMAGED); volumes missing (VOLUME_MISSING)\n  2    not a readable bundle (ARCHIVE_INVALID: unsafe or cut short; LAYOUT_INVALID; LOCK_INVALID)',
       )
       .action(lazyAction(() => import('./bundle-verify-action.js')))
+      .exitOverride(),
+  );
+  cmd.addCommand(
+    new Command('extract-self')
+      .description('Write out the airlock executable a bundle carries (bundle create --include-self), its sha256 checked against the checksum list, mode 0755.')
+      .argument('<bundle>', 'bundle file, or a split bundle\'s .bundle.json')
+      .requiredOption('-o, --output <file>', 'where to write the executable (./airlock)')
+      .option('--platform <os-arch>', 'which one, when the bundle carries several (linux-x64, linux-arm64); default: this host\'s')
+      .option('--json', 'print what was written as JSON')
+      .action(lazyAction(() => import('./bundle-extract-self-action.js')))
       .exitOverride(),
   );
   const imp = new Command('import')

@@ -13,6 +13,7 @@ import { readInventory } from '../inventory/file.js';
 import { interruptSignal } from './interrupt.js';
 import { ExitCodes } from './exit-codes.js';
 import { mirrorPhase } from './mirror-action.js';
+import { selfFile } from '../bundle/self.js';
 
 /** Flags of `airlock bundle create`. */
 export interface BundleCreateFlags extends CopyFlags {
@@ -23,6 +24,7 @@ export interface BundleCreateFlags extends CopyFlags {
   split?: string;
   have?: string;
   zstd?: boolean;
+  includeSelf?: boolean;
 }
 
 /** `airlock bundle create FILE -o BUNDLE`: pull into the store (unless --from store:), then write the bundle from it. */
@@ -37,6 +39,8 @@ export async function run(file: string, flags: BundleCreateFlags): Promise<void>
  */
 export async function createBundle(input: MirrorInput, flags: BundleCreateFlags): Promise<void> {
   const split = flags.split !== undefined ? parseSizeFlag('--split', flags.split) : undefined;
+  // Found (or refused) before anything is pulled.
+  const self = flags.includeSelf ? await selfFile() : undefined;
   if (flags.from === undefined) {
     const pulled = await mirrorPhase(input, { ...flags, set: [] }, parseNamespace('store:'), undefined);
     if (pulled !== ExitCodes.ok) {
@@ -48,7 +52,8 @@ export async function createBundle(input: MirrorInput, flags: BundleCreateFlags)
   const ctx = createTransportContext({ signal: interruptSignal(), ...(flags.store ? { storeDir: flags.store } : {}) });
   try {
     const have = flags.have !== undefined ? await readInventory(flags.have) : undefined;
-    const plan = await planBundle(input, layout, ctx, flags.only, have, referrerChoice(flags.referrers));
+    const planned = await planBundle(input, layout, ctx, flags.only, have, referrerChoice(flags.referrers));
+    const plan = self ? { ...planned, files: [self] } : planned;
     const total = [...plan.blobs.values()].reduce((a, b) => a + b, 0);
     let done = 0;
     const tty = process.stderr.isTTY && !flags.json;
@@ -63,7 +68,7 @@ export async function createBundle(input: MirrorInput, flags: BundleCreateFlags)
     });
     if (tty) process.stderr.write('\n');
     const left = plan.assumed ? Object.values(plan.assumed.blobs) : [];
-    const summary = { bundle: w.file, images: plan.images.length, blobs: w.blobs, blobBytes: w.blobBytes, bytes: w.bytes, ...(w.volumes ? { volumes: w.volumes } : {}), ...(plan.assumed ? { differential: { against: plan.assumed.against, blobs: left.length } } : {}) };
+    const summary = { bundle: w.file, images: plan.images.length, blobs: w.blobs, blobBytes: w.blobBytes, bytes: w.bytes, ...(self ? { self: { entry: self.name, size: self.size, sha256: self.sha256 } } : {}), ...(w.volumes ? { volumes: w.volumes } : {}), ...(plan.assumed ? { differential: { against: plan.assumed.against, blobs: left.length } } : {}) };
     const differential = plan.assumed
       ? `; ${left.length} blobs (${formatBytes(left.reduce((n, b) => n + b.size, 0))}) left out: ${plan.assumed.against.kind} ${plan.assumed.against.location} holds them`
       : '';
@@ -71,7 +76,7 @@ export async function createBundle(input: MirrorInput, flags: BundleCreateFlags)
     process.stdout.write(
       flags.json
         ? `${JSON.stringify({ type: 'bundle', ...summary })}\n`
-        : `${w.file}: ${plan.images.length} images, ${w.blobs} blobs (${formatBytes(w.blobBytes)}), ${formatBytes(w.bytes)} in all${volumes}${differential}\n`,
+        : `${w.file}: ${plan.images.length} images, ${w.blobs} blobs (${formatBytes(w.blobBytes)})${self ? `, airlock itself (${self.name}, ${formatBytes(self.size)})` : ''}, ${formatBytes(w.bytes)} in all${volumes}${differential}\n`,
     );
   } finally {
     await ctx.close();

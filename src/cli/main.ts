@@ -19,5 +19,8 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 // Everything else loads after the compile cache is on; each command then loads only what it needs.
-const { main } = await import('./program.js');
-process.exitCode = await main(process.argv);
+// A promise chain, not top-level await: the single executable (npm run dist) runs this file
+// bundled as CommonJS, which has none.
+void import('./program.js').then(async ({ main }) => {
+  process.exitCode = await main(process.argv);
+});

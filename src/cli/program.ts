@@ -20,6 +20,8 @@ import { renderCommand } from './render-command.js';
 import { resolveCommand } from './resolve-command.js';
 import { storeCommand } from './store-command.js';
 import { warmCommand } from './warm-command.js';
+import { completionCommand } from './completion-command.js';
+import { helpCommand } from './help-command.js';
 
 /** Builds the `airlock` command tree. */
 export function buildProgram(): Command {
@@ -48,6 +50,9 @@ export function buildProgram(): Command {
   program.addCommand(diffCommand().exitOverride());
   program.addCommand(importCommand().exitOverride());
   program.addCommand(renderCommand().exitOverride());
+  program.addCommand(completionCommand().exitOverride());
+  // Our own help command: it also knows the file formats (airlock help lock).
+  program.helpCommand(false).addCommand(helpCommand().exitOverride());
   return program;
 }
 

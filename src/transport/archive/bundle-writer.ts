@@ -4,7 +4,8 @@
  * - Entries, in this order: `oci-layout`, `index.json` (each image named with both
  *   `org.opencontainers.image.ref.name` and `io.containerd.image.name`, sorted by name),
  *   `airlock/images.lock.yaml`, `airlock/checksums.sha256` (`sha256sum -c` format, every
- *   other file), then every blob once under `blobs/sha256/<hex>`, sorted by digest.
+ *   other file), then the plan's plain files (airlock itself, with --include-self), then every
+ *   blob once under `blobs/sha256/<hex>`, sorted by digest.
  * - Fixed headers (mode 0644, uid/gid 0, no owner names, mtime 0): the same images and lock
  *   give the same bytes.
  * - Blobs stream from the store through a digest check into the tar: memory does not grow
@@ -47,6 +48,16 @@ export interface BundleAssumed {
   images?: Record<string, Digest>;
 }
 
+/** A plain file a bundle carries beside the layout (airlock's own executable): listed in the checksum list, streamed from `path`. */
+export interface BundleFile {
+  /** Its name in the bundle (`airlock/bin/airlock-linux-x64`). */
+  name: string;
+  path: string;
+  size: number;
+  /** sha256 hex of its bytes, as hashed when planned; the write checks the bytes it copies against it. */
+  sha256: string;
+}
+
 /** One image of a bundle: its name inside, and its root manifest. */
 export interface BundleImage {
   name: string;
@@ -62,6 +73,8 @@ export interface BundlePlan {
   lock: string;
   /** For a differential bundle: the blobs the images need that it leaves out. */
   assumed?: BundleAssumed;
+  /** Plain files carried after the metadata, before the blobs. */
+  files?: BundleFile[];
 }
 
 /** What was written. */
@@ -147,6 +160,7 @@ function metadataFiles(plan: BundlePlan): [string, Buffer][] {
   }
   const sums = [
     ...files.map(([name, bytes]) => `${sha256Hex(bytes)}  ${name}`),
+    ...(plan.files ?? []).map((f) => `${f.sha256}  ${f.name}`),
     ...blobOrder(plan).map((d) => `${digestHex(d)}  ${blobName(d)}`),
   ];
   files.push([BUNDLE_CHECKSUMS, Buffer.from(`${sums.join('\n')}\n`)]);
@@ -203,7 +217,14 @@ class ChunkWriter {
 
 /** Streams one stored blob into the archive through a digest check; DIGEST_MISMATCH or SIZE_MISMATCH when it is damaged. */
 async function writeBlob(w: ChunkWriter, buffers: Buffer[], store: BlobFiles, digest: Digest, size: number, signal?: AbortSignal): Promise<void> {
-  const file = store.blobPath(digest);
+  await writeChecked(w, buffers, store.blobPath(digest), size, digest, `blob ${digest} in ${store.dir}`, signal);
+}
+
+/**
+ * Streams `file` into the archive through a sha256 check against `digest`; SIZE_MISMATCH or
+ * DIGEST_MISMATCH (`what` names it) when its bytes are not the ones planned.
+ */
+async function writeChecked(w: ChunkWriter, buffers: Buffer[], file: string, size: number, digest: Digest, what: string, signal?: AbortSignal): Promise<void> {
   const handle = await fs.open(file, 'r');
   try {
     const hash = createHash('sha256');
@@ -213,16 +234,16 @@ async function writeBlob(w: ChunkWriter, buffers: Buffer[], store: BlobFiles, di
       const buf = buffers[i % buffers.length]!;
       await w.ready(buf);
       const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, size - at), at);
-      if (bytesRead === 0) throw new AirlockError(ErrorCodes.SIZE_MISMATCH, `blob ${digest} in ${store.dir}: ${at} bytes, expected ${size}`, { digest, expected: size, actual: at });
+      if (bytesRead === 0) throw new AirlockError(ErrorCodes.SIZE_MISMATCH, `${what}: ${at} bytes, expected ${size}`, { digest, expected: size, actual: at });
       const part = buf.subarray(0, bytesRead);
       hash.update(part);
       w.write(part, buf);
       at += bytesRead;
     }
     const extra = await handle.read(Buffer.alloc(1), 0, 1, size);
-    if (extra.bytesRead > 0) throw new AirlockError(ErrorCodes.SIZE_MISMATCH, `blob ${digest} in ${store.dir}: more than ${size} bytes`, { digest, expected: size });
+    if (extra.bytesRead > 0) throw new AirlockError(ErrorCodes.SIZE_MISMATCH, `${what}: more than ${size} bytes`, { digest, expected: size });
     const actual = `sha256:${hash.digest('hex')}`;
-    if (actual !== digest) throw new AirlockError(ErrorCodes.DIGEST_MISMATCH, `blob ${digest} in ${store.dir}: expected ${digest}, got ${actual}`, { expected: digest, actual });
+    if (actual !== digest) throw new AirlockError(ErrorCodes.DIGEST_MISMATCH, `${what}: expected ${digest}, got ${actual}`, { expected: digest, actual });
   } finally {
     await handle.close();
   }
@@ -259,6 +280,9 @@ export async function writeBundle(
       };
       for (const [name, bytes] of metadataFiles(plan)) await entry(name, bytes.length, async () => w.write(bytes));
       const buffers = Array.from({ length: CHUNKS }, () => Buffer.allocUnsafe(CHUNK));
+      for (const f of plan.files ?? []) {
+        await entry(f.name, f.size, () => writeChecked(w, buffers, f.path, f.size, `sha256:${f.sha256}` as Digest, `${f.name} from ${f.path} (changed since it was hashed?)`, opts.signal));
+      }
       for (const d of blobOrder(plan)) {
         const size = plan.blobs.get(d)!;
         await entry(blobName(d), size, () => writeBlob(w, buffers, source, d, size, opts.signal));
