@@ -16,6 +16,7 @@ const BENCHES: Array<{ file: string; takes: string[] }> = [
   { file: 'bundle.bench.ts', takes: ['size', 'runs'] },
   { file: 'serve.bench.ts', takes: ['size', 'runs'] },
   { file: 'modify.bench.ts', takes: ['size', 'runs'] },
+  { file: 'audit.bench.ts', takes: ['runs'] },
 ];
 
 const { values } = parseArgs({
