@@ -17,7 +17,7 @@ Exit codes:
   1    a copy failed (registry, network or verification error)
   2    invalid input: bad reference, location, list file, image set, lock file or option
   3    --keep-going: some images failed, the others were copied
-  4    authentication or authorisation refused by a registry
+  4    authentication or authorisation refused (a registry, the Kubernetes API)
   130  interrupted (Ctrl-C); 143 terminated (SIGTERM)`;
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
