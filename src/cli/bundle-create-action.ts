@@ -48,6 +48,11 @@ export async function createBundle(input: MirrorInput, flags: BundleCreateFlags)
       return;
     }
   }
+  // A dry run pulled nothing into the store, so there is nothing to write a bundle from.
+  if (flags.dryRun) {
+    process.stderr.write(`--dry-run: ${flags.output} not written; it would hold the images above\n`);
+    return;
+  }
   const layout = await OciLayout.open(flags.store ?? defaultStoreDir(), { create: true });
   const ctx = createTransportContext({ signal: interruptSignal(), ...(flags.store ? { storeDir: flags.store } : {}) });
   try {

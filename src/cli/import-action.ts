@@ -1,5 +1,6 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { PUSH_DESTINATION_RE } from '../imageset/schema.js';
 import { AirlockError, ErrorCodes } from '../errors.js';
 import {
   importFormatOf,
@@ -124,8 +125,9 @@ async function writeAtomic(file: string, text: string): Promise<void> {
 export async function run(format: string, files: string[], flags: ImportFlags): Promise<void> {
   // A typo in the format is a usage error before any file is read.
   importFormatOf(format);
-  if (format !== 'tripleo' && (flags.images !== undefined || flags.pushDestination !== undefined)) {
-    throw new AirlockError(ErrorCodes.USAGE, '--images and --push-destination are options of import tripleo only', { format });
+  if (format !== 'tripleo' && flags.images !== undefined) throw new AirlockError(ErrorCodes.USAGE, '--images is an option of import tripleo only', { format });
+  if (flags.pushDestination !== undefined && !PUSH_DESTINATION_RE.test(flags.pushDestination)) {
+    throw new AirlockError(ErrorCodes.USAGE, `--push-destination "${flags.pushDestination}" is not host[:port][/prefix]`);
   }
   if (format !== 'kubespray' && flags.asDeployed) throw new AirlockError(ErrorCodes.USAGE, '--as-deployed is an option of import kubespray only', { format });
   const ansibleOnly = flags.inventory !== undefined || (flags.set ?? []).length > 0 || (flags.ansible ?? 'auto') !== 'auto';
@@ -136,6 +138,8 @@ export async function run(format: string, files: string[], flags: ImportFlags): 
   const options = { ...(images ? { images } : {}), ...(flags.pushDestination !== undefined ? { pushDestination: flags.pushDestination } : {}) };
   const inputs = await readImportInputs(files);
   const set = await importFor(format, inputs, flags, options);
+  // TripleO's entries carry their own destinations; other formats get one rule for every image.
+  if (format !== 'tripleo' && flags.pushDestination !== undefined) set.rules.push({ push_destination: flags.pushDestination });
   const sources = [...files, ...(flags.images !== undefined ? [flags.images] : [])];
   // Notes (what the import changed or could not carry over) stay with the file, as its header.
   const notes = set.notes && set.notes.length > 0 ? ['', ...set.notes] : [];

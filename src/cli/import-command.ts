@@ -37,7 +37,7 @@ export function importCommand(): Command {
     )
     .option(
       '--push-destination <host[:port][/prefix]>',
-      'tripleo: the registry push_destination: true stands for (default: LocalContainerRegistry:8787 when an environment file sets it)',
+      'tripleo: the registry push_destination: true stands for (default: LocalContainerRegistry:8787 when an environment file sets it); atmosphere, kubespray: a rule pushing every image there (airlock mirror then needs no --to)',
     );
   cmd.addHelpText(
     'after',

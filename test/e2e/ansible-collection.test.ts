@@ -5,12 +5,17 @@
  * Atmosphere's own (same variables, Atmosphere's defaults role giving atmosphere_images): with
  * and without mirroring, one image, a second run changing nothing, check mode, and bad input
  * failing with a clear message. The resolve, mirror, bundle_create and bundle_import roles
- * are idempotent, and warm fails with airlock's error code.
+ * are idempotent, and warm fails with airlock's error code. The audit role checks a cluster
+ * (an HTTPS stand-in of the Kubernetes API) against a lock: clean, drifted (failing the play,
+ * or registered for a report), and from a pods file.
  */
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubeconfig, startKubeApi, type KubeApi } from '../helpers/kube-api.js';
+import { makeCa, makeServerCert } from '../helpers/openssl.js';
+import { fakeDigest, podOf } from '../helpers/pods.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { CLI_MAIN, PROJECT_ROOT, makeCliSandbox, show, type CliResult, type CliSandbox } from './cli.js';
 
@@ -253,5 +258,121 @@ describe('the resolve, mirror, bundle_create, bundle_import and warm roles', () 
     const r = await playbook(['warm.yml']);
     expect(r.code, show(r)).not.toBe(0);
     expect(r.stdout).toMatch(/airlock warm failed \[CONTAINERD_FAILED\] \(exit 1, failure\)/);
+  });
+});
+
+describe.concurrent('the audit role', () => {
+  const REG = 'registry.local:5000/mirror';
+  const D = { keystone: fakeDigest('keystone'), nova: fakeDigest('nova'), novaMoved: fakeDigest('nova-moved') };
+  const image = (key: string, repo: string, digest: string) =>
+    `  ${key}:\n    source: quay.io/${repo}:2024.1@${digest}\n    tag: "2024.1"\n    digest: ${digest}\n    mediaType: application/vnd.oci.image.manifest.v1+json\n    size: 700\n    destination: ${REG}/${repo}:2024.1\n    origin: {template: quay.io/${repo}:2024.1}\n`;
+  const LOCK = `version: 1\nimages:\n${image('keystone', 'openstack.kolla/keystone', D.keystone)}${image('nova', 'openstack.kolla/nova-api', D.nova)}`;
+  const keystone = podOf('openstack', 'keystone-api-0', [{ name: 'keystone-api', image: `${REG}/openstack.kolla/keystone:2024.1@${D.keystone}`, imageID: `${REG}/openstack.kolla/keystone@${D.keystone}` }]);
+  const CLEAN = [
+    keystone,
+    podOf('openstack', 'nova-api-0', [{ name: 'nova-api', image: `${REG}/openstack.kolla/nova-api:2024.1@${D.nova}`, imageID: `${REG}/openstack.kolla/nova-api@${D.nova}` }]),
+    // Still creating: counted, not checked.
+    podOf('openstack', 'nova-api-1', [{ name: 'nova-api', image: `${REG}/openstack.kolla/nova-api:2024.1@${D.nova}` }]),
+  ];
+  // nova-api pinned to a digest the lock does not pin: one digest-drift, with the locked reference as the fix.
+  const DRIFTED = [keystone, podOf('openstack', 'nova-api-0', [{ name: 'nova-api', image: `${REG}/openstack.kolla/nova-api:2024.1@${D.novaMoved}`, imageID: `${REG}/openstack.kolla/nova-api@${D.novaMoved}` }])];
+  const FIX = `${REG}/openstack.kolla/nova-api:2024.1@${D.nova}`;
+  /** A registered result of the audit module. */
+  interface Audited {
+    changed: boolean;
+    failed?: boolean;
+    clean: boolean;
+    pods: number;
+    containers: number;
+    pending: number;
+    registries: unknown[];
+    findings: { namespace: string; pod: string; container: string; code: string; fix?: string; key?: string }[];
+    msg?: string;
+    error_code?: string;
+  }
+  let clean: KubeApi;
+  let drifted: KubeApi;
+  let work: string;
+
+  beforeAll(async () => {
+    work = join(dir, 'audit');
+    await mkdir(work);
+    const ca = await makeCa(work);
+    const server = await makeServerCert(work, ca);
+    [clean, drifted] = await Promise.all([startKubeApi(CLEAN, server, { tokens: ['t'] }), startKubeApi(DRIFTED, server, { tokens: ['t'] })]);
+    await Promise.all([
+      writeFile(join(work, 'images.lock.yaml'), LOCK),
+      writeFile(join(work, 'clean.kubeconfig'), kubeconfig(clean.url, ca.certFile, { token: 't' })),
+      writeFile(join(work, 'drifted.kubeconfig'), kubeconfig(drifted.url, ca.certFile, { token: 't' })),
+      writeFile(join(work, 'pods.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: DRIFTED })),
+      writeFile(join(work, 'not-pods.json'), 'NAME READY STATUS\n'),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([clean?.stop(), drifted?.stop()]);
+  });
+
+  /** A play of the audit role with `vars`, written to `name`.yml, and its path. */
+  async function auditPlay(name: string, vars: Record<string, unknown>, after: unknown[] = []): Promise<string> {
+    const play = [
+      {
+        hosts: 'localhost',
+        gather_facts: false,
+        tasks: [
+          { name: 'Audit', 'ansible.builtin.include_role': { name: 'airlock.airlock.audit' }, vars: { airlock_audit_lock: [join(work, 'images.lock.yaml')], ...vars } },
+          ...after,
+        ],
+      },
+    ];
+    const file = join(work, `${name}.yml`);
+    await writeFile(file, JSON.stringify(play));
+    return file;
+  }
+
+  it('pods running the lock: ok, changed=0, and check mode runs it too', async () => {
+    const before = clean.requests.length;
+    const kube = join(work, 'clean.kubeconfig');
+    const r = await playbook([
+      await auditPlay('clean', { airlock_audit_kubeconfig: kube }, [
+        { name: 'In check mode', 'airlock.airlock.audit': { lock: [join(work, 'images.lock.yaml')], kubeconfig: kube }, check_mode: true, register: 'checked' },
+        { name: 'It ran', 'ansible.builtin.assert': { that: ['checked.clean', 'checked.pods == 3', 'not checked.changed'] } },
+      ]),
+    ]);
+    expect(r.code, show(r)).toBe(0);
+    expect(recap(r)).toMatchObject({ changed: 0, failed: 0 });
+    expect(r.stdout).toContain('airlock audit: 3 pod(s), 3 container(s) (1 not running yet, 0 reporting only an image ID), no findings');
+    // Both listed the pods: check mode did not skip the read-only audit.
+    expect(clean.requests.slice(before).filter((q) => q.startsWith('/api/v1/pods'))).toHaveLength(2);
+  });
+
+  it('a drifted pod fails the play, naming the finding and its fix', async () => {
+    const r = await playbook([await auditPlay('drift-fail', { airlock_audit_kubeconfig: join(work, 'drifted.kubeconfig') })]);
+    expect(r.code, show(r)).not.toBe(0);
+    expect(recap(r)).toMatchObject({ changed: 0, failed: 1 });
+    expect(r.stdout).toContain(`airlock audit found 1 finding(s) [digest-drift] in 2 pod(s), 2 container(s): openstack/nova-api-0/nova-api digest-drift: ${REG}/openstack.kolla/nova-api:2024.1@${D.novaMoved}`);
+    expect(r.stdout).toContain(`(use ${FIX})`);
+  });
+
+  it('fail_on_findings false registers the findings and goes on; a pods file gives the same; a bad pods file fails with its code', async () => {
+    const out = join(work, 'report.json');
+    const lock = [join(work, 'images.lock.yaml')];
+    const play = await auditPlay('drift-report', { airlock_audit_kubeconfig: join(work, 'drifted.kubeconfig'), airlock_audit_fail_on_findings: false }, [
+      { name: 'From a pods file', 'airlock.airlock.audit': { lock, pods_file: join(work, 'pods.json'), fail_on_findings: false }, register: 'from_file' },
+      { name: 'From a file that is not pods', 'airlock.airlock.audit': { lock, pods_file: join(work, 'not-pods.json') }, register: 'bad', ignore_errors: true },
+      { name: 'Report', 'ansible.builtin.copy': { dest: out, content: '{{ {"api": airlock_audit_result, "file": from_file, "bad": bad} | to_json }}' } },
+    ]);
+    const r = await playbook([play]);
+    expect(r.code, show(r)).toBe(0);
+    expect(recap(r)).toMatchObject({ changed: 1, failed: 0 });
+    expect(r.stdout).toContain('airlock audit: 2 pod(s), 2 container(s) (0 not running yet, 0 reporting only an image ID), 1 finding(s): digest-drift');
+    const report = JSON.parse(await readFile(out, 'utf8')) as Record<'api' | 'file' | 'bad', Audited>;
+    for (const got of [report.api, report.file]) {
+      expect(got).toMatchObject({ changed: false, clean: false, pods: 2, containers: 2, pending: 0 });
+      expect(got.findings.map((f) => [f.namespace, f.pod, f.container, f.code, f.fix, f.key])).toEqual([['openstack', 'nova-api-0', 'nova-api', 'digest-drift', FIX, 'nova']]);
+      expect(got.registries).toEqual([{ registry: 'registry.local:5000', images: 2, pods: 2, containers: 2 }]);
+    }
+    expect(report.bad).toMatchObject({ failed: true, error_code: 'AUDIT_INPUT_INVALID' });
+    expect(report.bad.msg).toMatch(/^airlock audit failed \[AUDIT_INPUT_INVALID\] \(exit 2, invalid input\)/);
   });
 });

@@ -99,6 +99,19 @@ describe('airlock import atmosphere with Ansible', () => {
     expect(Object.keys(images)).toHaveLength(20);
   });
 
+  it('--push-destination adds one rule sending every imported image there; a malformed one is refused', async () => {
+    const out = join(sb.dir, 'pushed.yaml');
+    const imported = await airlock(['import', 'atmosphere', ROLE_VARS, '--inventory', inventory, '--push-destination', 'registry.local:5000/mirror', '-o', out]);
+    expect(imported.code, show(imported)).toBe(0);
+    const set = parseImageSet(await readFile(out, 'utf8'));
+    expect(set.rules.map((r) => r.push_destination)).toContain('registry.local:5000/mirror');
+    const plan = await airlock(['plan', out]);
+    expect(plan.code, show(plan)).toBe(0);
+    expect(plan.stdout).toContain('registry.local:5000/mirror/');
+    const bad = await airlock(['import', 'atmosphere', ROLE_VARS, '--inventory', inventory, '--push-destination', 'not a registry']);
+    expect(bad.code).toBe(2);
+  });
+
   it('unpinned, a registry move is the prefix alone, and Atmosphere then gives the mirrored references', async () => {
     const plain = join(sb.dir, 'plain-inventory');
     await cp(INVENTORY, plain, { recursive: true });

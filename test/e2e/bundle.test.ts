@@ -48,6 +48,14 @@ afterAll(async () => {
 const entries = (file: string) => execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n');
 
 describe('airlock bundle', () => {
+  it('--dry-run shows what would be pulled and writes no bundle', async () => {
+    const dry = join(work, 'dry.tar');
+    const r = await sb.run(['bundle', 'create', lock, '-o', dry, '--dry-run']);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stderr).toContain('not written');
+    await expect(stat(dry)).rejects.toThrow();
+  });
+
   it('creates a bundle from a lock: each blob once, lock and checksums inside, the same bytes every time', async () => {
     const r = await sb.run(['bundle', 'create', lock, '-o', bundle]);
     expect(r.code, show(r)).toBe(0);
