@@ -121,18 +121,10 @@ def image_set(module, work, names):
     with open(os.path.join(work, SOURCE), "w") as f:
         f.write("\n".join(lines) + "\n")
     # The values are Atmosphere's evaluated references already: nothing for Ansible to evaluate.
-    _rc, _out, err, _cmd = run(module, "import atmosphere", ["import", "atmosphere", SOURCE, "--ansible", "never", "-o", "images.yaml"], cwd=work)
+    # With a registry, airlock adds the one rule sending every image there.
+    dest = ["--push-destination", p["registry"]] if p["registry"] else []
+    _rc, _out, err, _cmd = run(module, "import atmosphere", ["import", "atmosphere", SOURCE, "--ansible", "never"] + dest + ["-o", "images.yaml"], cwd=work)
     path = os.path.join(work, "images.yaml")
-    if p["registry"]:
-        # airlock import has no destination option for Atmosphere: the one rule is added to
-        # the empty rule list airlock wrote (and refused if the file is not as expected).
-        with open(path) as f:
-            text = f.read()
-        if text.count("\nrules: []\n") != 1:
-            module.fail_json(msg="airlock import atmosphere wrote an image set this module cannot add push_destination to", image_set=text)
-        text = text.replace("\nrules: []\n", "\nrules:\n  - push_destination: %s\n" % json.dumps(p["registry"]))
-        with open(path, "w") as f:
-            f.write(text)
     return path, [l for l in err.splitlines() if l.strip()]
 
 
