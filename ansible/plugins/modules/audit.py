@@ -68,26 +68,11 @@ options:
     description: Fail the task when airlock finds anything; false returns the findings and succeeds.
     type: bool
     default: true
-  airlock_bin:
-    description: The airlock command (a name on PATH, a path, or a command line).
-    type: str
-    default: airlock
-  store:
-    description: Unused by audit.
-    type: path
-  insecure_registry:
-    description: Unused by audit.
-    type: list
-    elements: str
-    default: []
-  extra_args:
-    description: More airlock flags, passed as they are.
-    type: list
-    elements: str
-    default: []
 notes:
   - The task runs where Ansible runs it; for a cluster audit that is usually C(localhost) or a
     control-plane node, once (C(run_once)); for a node audit, each node.
+extends_documentation_fragment:
+  - airlock.airlock.common
 author:
   - airlock maintainers
 """

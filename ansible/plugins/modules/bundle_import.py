@@ -40,23 +40,8 @@ options:
   jobs:
     description: Images copied at once.
     type: int
-  airlock_bin:
-    description: The airlock command (a name on PATH, a path, or a command line).
-    type: str
-    default: airlock
-  store:
-    description: Store directory.
-    type: path
-  insecure_registry:
-    description: Registries to talk plain HTTP to.
-    type: list
-    elements: str
-    default: []
-  extra_args:
-    description: More airlock flags, passed as they are.
-    type: list
-    elements: str
-    default: []
+extends_documentation_fragment:
+  - airlock.airlock.common
 author:
   - airlock maintainers
 """

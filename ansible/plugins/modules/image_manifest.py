@@ -51,23 +51,8 @@ options:
   lock_path:
     description: Also keep the lock (every image pinned by digest) here, for C(airlock bundle create) and C(airlock warm).
     type: path
-  airlock_bin:
-    description: The airlock command (a name on PATH, a path, or a command line).
-    type: str
-    default: airlock
-  store:
-    description: Store directory.
-    type: path
-  insecure_registry:
-    description: Registries to talk plain HTTP to.
-    type: list
-    elements: str
-    default: []
-  extra_args:
-    description: More flags for every airlock command, passed as they are.
-    type: list
-    elements: str
-    default: []
+extends_documentation_fragment:
+  - airlock.airlock.common
 author:
   - airlock maintainers
 """

@@ -45,23 +45,8 @@ options:
     description: Mode of the files written.
     type: raw
     default: "0644"
-  airlock_bin:
-    description: The airlock command (a name on PATH, a path, or a command line).
-    type: str
-    default: airlock
-  store:
-    description: Unused by render; accepted like every module of the collection.
-    type: path
-  insecure_registry:
-    description: Unused by render.
-    type: list
-    elements: str
-    default: []
-  extra_args:
-    description: More airlock flags, passed as they are.
-    type: list
-    elements: str
-    default: []
+extends_documentation_fragment:
+  - airlock.airlock.common
 author:
   - airlock maintainers
 """

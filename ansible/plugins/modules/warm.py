@@ -53,23 +53,8 @@ options:
   ctr:
     description: containerd's ctr command.
     type: str
-  airlock_bin:
-    description: The airlock command (a name on PATH, a path, or a command line).
-    type: str
-    default: airlock
-  store:
-    description: Store directory, for C(src=store:).
-    type: path
-  insecure_registry:
-    description: Unused by warm.
-    type: list
-    elements: str
-    default: []
-  extra_args:
-    description: More airlock flags, passed as they are.
-    type: list
-    elements: str
-    default: []
+extends_documentation_fragment:
+  - airlock.airlock.common
 author:
   - airlock maintainers
 """
