@@ -103,6 +103,9 @@ export async function listClusterContainers(opts: KubeOptions = {}): Promise<{ s
   }
 }
 
+/** The largest page body read. */
+const MAX_PAGE_BYTES = 256 * 1024 * 1024;
+
 /** GETs `url` with the kubeconfig's TLS settings and credentials; the JSON body of a 200, else an error carrying `code` (the status). */
 async function getJson(kc: KubeConfig, url: URL): Promise<Record<string, unknown>> {
   const opts: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
@@ -111,7 +114,13 @@ async function getJson(kc: KubeConfig, url: URL): Promise<Record<string, unknown
     const send = url.protocol === 'http:' ? plainRequest : request;
     const req = send(url, opts, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        // One page of pods is a few MiB; an endless body is cut off rather than held.
+        if (size > MAX_PAGE_BYTES) return req.destroy(new Error(`a page of over ${MAX_PAGE_BYTES / 1024 / 1024} MiB`));
+        chunks.push(c);
+      });
       res.on('error', reject);
       res.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');

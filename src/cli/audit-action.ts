@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { audit, type AuditResult } from '../audit/check.js';
 import { containersOfJson, type AuditContainer } from '../audit/pods.js';
 import { formatAuditJson, formatAuditJunit, formatAuditText } from '../audit/report.js';
@@ -25,9 +25,21 @@ export interface AuditFlags {
 
 const FORMATS = ['text', 'json', 'junit'];
 
+/** The largest pods file read (a 100,000-pod cluster's JSON is about a quarter of it); more is refused, not held in memory. */
+const MAX_PODS_BYTES = 1024 * 1024 * 1024;
+
+function tooLarge(what: string): AirlockError {
+  return new AirlockError(ErrorCodes.AUDIT_INPUT_INVALID, `${what}: over ${MAX_PODS_BYTES / 1024 / 1024} MiB, more than any cluster's pod list`);
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  let size = 0;
+  for await (const c of process.stdin) {
+    size += (c as Buffer).length;
+    if (size > MAX_PODS_BYTES) throw tooLarge('stdin');
+    chunks.push(c as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -35,6 +47,12 @@ async function readStdin(): Promise<string> {
 async function containers(flags: AuditFlags): Promise<AuditContainer[]> {
   if (flags.filename !== undefined) {
     const what = flags.filename === '-' ? 'stdin' : flags.filename;
+    if (flags.filename !== '-') {
+      const st = await stat(flags.filename).catch((err: Error) => {
+        throw new AirlockError(ErrorCodes.AUDIT_INPUT_INVALID, `-f ${flags.filename}: ${err.message}`);
+      });
+      if (st.size > MAX_PODS_BYTES) throw tooLarge(`-f ${flags.filename}`);
+    }
     const text =
       flags.filename === '-'
         ? await readStdin()
