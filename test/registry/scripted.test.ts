@@ -115,6 +115,23 @@ describe('manifest size limit', () => {
 });
 
 describe('manifest HEAD', () => {
+  it('takes a referrers endpoint that is refused (403), answers a page that is not JSON, or 404s as a registry without the API; one that lists gives the descriptors', async () => {
+    const d = `sha256:${'a'.repeat(64)}` as const;
+    const listed = { mediaType: MediaTypes.ociManifest, digest: `sha256:${'b'.repeat(64)}`, size: 10, artifactType: 'application/spdx+json' };
+    for (const [status, body, type, want] of [
+      [403, '{"errors":[{"code":"DENIED","message":"no"}]}', 'application/json', null],
+      [200, '<html>registry</html>', 'text/html', null],
+      [404, '', 'text/plain', null],
+      [200, JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [listed] }), MediaTypes.ociIndex, [listed]],
+    ] as const) {
+      const srv = await serve((_req, res) => {
+        res.writeHead(status, { 'content-type': type });
+        res.end(body);
+      });
+      expect(await pool().client(srv.host).listReferrers('a', d)).toEqual(want);
+    }
+  });
+
   it('falls back to GET when HEAD gives no digest', async () => {
     const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [] }));
     const srv = await serve((req, res) => {

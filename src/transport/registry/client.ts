@@ -447,7 +447,8 @@ export class RegistryClient {
   /**
    * The referrers of `digest` through the OCI 1.1 referrers API (every page), or null when
    * the registry does not offer the API (404 or 400 at the endpoint: the spec's cue to fall
-   * back to the tag schema). Descriptors come as the registry lists them.
+   * back to the tag schema; also 405, 401/403 on this endpoint alone, or an answer that is not
+   * an index). Descriptors come as the registry lists them.
    */
   async listReferrers(repository: string, digest: Digest): Promise<Descriptor[] | null> {
     // A registry answers the same way for every image: once it said it has no API, it is not asked again.
@@ -473,11 +474,17 @@ export class RegistryClient {
         try {
           json = JSON.parse((await readManifestBody(res, what)).toString('utf8')) as { manifests?: unknown };
         } catch {
-          throw new RegistryError(ErrorCodes.REGISTRY_PROTOCOL, `${what}: response is not JSON`, { status: 200, url: redactUrl(page) });
+          // A 200 that is not JSON (a catch-all page) means no API, as a 404 does.
+          return null;
         }
-        // A 200 that is not an index (a catch-all page) means no API, as a 404 does.
         if (type !== MediaTypes.ociIndex && !Array.isArray(json.manifests)) return null;
         return { next, json };
+      }).catch((err: unknown) => {
+        // The image was readable with the same scope: a registry refusing only this endpoint
+        // (older proxies and registries guard unknown routes) has no API for us.
+        const status = (err as RegistryError).details?.status;
+        if (err instanceof RegistryError && (status === 401 || status === 403)) return null;
+        throw err;
       });
       if (answer === null) {
         if (out.length > 0) return out;
