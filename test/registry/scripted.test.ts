@@ -116,7 +116,7 @@ describe('manifest size limit', () => {
 
 describe('manifest HEAD', () => {
   it('takes a referrers endpoint that is refused (403), answers a page that is not JSON, or 404s as a registry without the API; one that lists gives the descriptors', async () => {
-    const d = `sha256:${'a'.repeat(64)}` as const;
+    const d = digestOf(Buffer.from('subject'));
     const listed = { mediaType: MediaTypes.ociManifest, digest: `sha256:${'b'.repeat(64)}`, size: 10, artifactType: 'application/spdx+json' };
     for (const [status, body, type, want] of [
       [403, '{"errors":[{"code":"DENIED","message":"no"}]}', 'application/json', null],
