@@ -23,6 +23,7 @@ export interface WarmFlags {
   jobs?: string;
   ctr: string;
   json?: boolean;
+  dryRun?: boolean;
 }
 
 /**
@@ -42,11 +43,12 @@ function print(r: WarmReport): string {
   const lines = r.images.map((i) =>
     i.status === 'skipped'
       ? `skipped  ${i.name}  ${i.digest.slice(0, 19)}  (already in containerd)`
-      : `warmed   ${i.name}  ${i.digest.slice(0, 19)}  ${i.blobsSent} of ${i.blobs} blobs sent (${formatBytes(i.bytesSent)})${i.blobsLinked ? `, ${i.blobsLinked} taken from another namespace` : ''}${i.replaced ? `, was ${i.replaced.slice(0, 19)}` : ''}`,
+      : `${i.status.padEnd(8)} ${i.name}  ${i.digest.slice(0, 19)}  ${i.blobsSent} of ${i.blobs} blobs ${i.status === 'planned' ? 'to send' : 'sent'} (${formatBytes(i.bytesSent)})${i.blobsLinked ? `, ${i.blobsLinked} taken from another namespace` : ''}${i.replaced ? `, was ${i.replaced.slice(0, 19)}` : ''}`,
   );
-  const warmed = r.images.filter((i) => i.status === 'warmed').length;
+  const dry = r.images.some((i) => i.status === 'planned');
+  const warmed = r.images.filter((i) => i.status !== 'skipped').length;
   lines.push(
-    `${warmed} warmed, ${r.images.length - warmed} skipped: ${r.blobsSent} blobs (${formatBytes(r.bytesSent)}) sent${r.blobsLinked ? `, ${r.blobsLinked} taken from another namespace` : ''} to ${r.containerd} (namespace ${r.namespace}, ${r.platform}${r.unpack ? ', unpacked' : ''})`,
+    `${warmed} ${dry ? 'to warm' : 'warmed'}, ${r.images.length - warmed} skipped: ${r.blobsSent} blobs (${formatBytes(r.bytesSent)}) ${dry ? 'would be sent' : 'sent'}${r.blobsLinked ? `, ${r.blobsLinked} taken from another namespace` : ''} to ${r.containerd} (namespace ${r.namespace}, ${r.platform}${r.unpack ? ', unpacked' : ''})${dry ? '; --dry-run: nothing changed' : ''}`,
   );
   return `${lines.join('\n')}\n`;
 }
@@ -73,6 +75,7 @@ export async function run(from: string, flags: WarmFlags): Promise<void> {
     ctr: flags.ctr,
     jobs,
     signal,
+    dryRun: Boolean(flags.dryRun),
     pause,
     onBlob: (_d, sent, total) => {
       if (tty) process.stderr.write(`\rwarming: ${formatBytes(sent)} of ${formatBytes(total)}`);

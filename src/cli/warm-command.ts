@@ -20,6 +20,7 @@ export function warmCommand(): Command {
     .option('--store <dir>', 'store directory (default $AIRLOCK_STORE or ~/.cache/airlock/store)')
     .option('--jobs <n>', 'blobs streamed at once', '4')
     .option('--ctr <path>', "containerd's ctr command", 'ctr')
+    .option('--dry-run', 'read the node and report what would be sent and named, changing nothing')
     .option('--json', 'print a JSON report: each image, its digest, skipped or warmed, blobs and bytes sent')
     .addHelpText(
       'after',

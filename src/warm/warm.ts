@@ -48,6 +48,8 @@ export interface WarmOptions {
   /** Called after each blob is in. */
   onBlob?: (desc: Descriptor, sentBytes: number, totalBytes: number) => void;
   pause?: WarmPause | undefined;
+  /** Read the node and report what would be sent and named, changing nothing. */
+  dryRun?: boolean;
 }
 
 /** What happened to one image. */
@@ -56,8 +58,8 @@ export interface WarmImageReport {
   name: string;
   digest: Digest;
   platform: string | undefined;
-  /** `skipped`: containerd had it, named, whole (and unpacked when asked); `warmed`: sent and named now. */
-  status: 'skipped' | 'warmed';
+  /** `skipped`: containerd had it, named, whole (and unpacked when asked); `warmed`: sent and named now; `planned`: a dry run would warm it. */
+  status: 'skipped' | 'warmed' | 'planned';
   /** The digest the name had before, when warm moved it. */
   replaced?: Digest;
   /** Blobs the image needs on the node. */
@@ -155,6 +157,8 @@ export async function warm(images: WarmImage[], src: WarmContent, opts: WarmOpti
     });
     if (!skipped) toName.push(image);
   }
+
+  if (opts.dryRun) return plannedReport(images, toName, reports, present, opts);
 
   const limit = pLimit(Math.max(1, opts.jobs ?? 4));
   // Every blob of the images to name, kept from the garbage collector before any is sent.
@@ -266,5 +270,31 @@ export async function warm(images: WarmImage[], src: WarmContent, opts: WarmOpti
     blobsSent: [...reports.values()].reduce((n, r) => n + r.blobsSent, 0),
     bytesSent: [...reports.values()].reduce((n, r) => n + r.bytesSent, 0),
     blobsLinked: [...reports.values()].reduce((n, r) => n + r.blobsLinked, 0),
+  };
+}
+
+/** A dry run's report: the images that would be warmed, with the blobs and bytes that would go (each blob counted once, for the first image needing it). */
+function plannedReport(images: WarmImage[], toName: WarmImage[], reports: Map<WarmImage, WarmImageReport>, present: ReadonlyMap<Digest, unknown>, opts: WarmOptions): WarmReport {
+  const queued = new Set<Digest>();
+  for (const image of toName) {
+    const report = reports.get(image)!;
+    report.status = 'planned';
+    for (const b of image.blobs) {
+      if (present.has(b.digest) || queued.has(b.digest)) continue;
+      queued.add(b.digest);
+      report.blobsSent++;
+      report.bytesSent += b.size;
+    }
+  }
+  const list = images.map((i) => reports.get(i)!);
+  return {
+    containerd: opts.socket,
+    namespace: opts.namespace,
+    platform: formatPlatform(opts.platform),
+    unpack: opts.unpack,
+    images: list,
+    blobsSent: list.reduce((n, r) => n + r.blobsSent, 0),
+    bytesSent: list.reduce((n, r) => n + r.bytesSent, 0),
+    blobsLinked: 0,
   };
 }

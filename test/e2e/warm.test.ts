@@ -161,6 +161,15 @@ describe('airlock warm', () => {
     for (const d of [arm64.manifestDesc.digest, ...arm64.layers.map((l) => l.desc.digest), ...needAll.keys()]) expect(content.has(d), d).toBe(true);
   });
 
+  it('--dry-run reports what would be sent and named, and changes nothing', async () => {
+    const r = await warm('dry-node', ['--dry-run']);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.report!.images.map((i) => [i.key, i.status])).toEqual([['multi', 'planned'], ['single', 'planned']]);
+    expect([r.report!.blobsSent, r.report!.bytesSent]).toEqual([needAll.size, bytes(needAll)]);
+    expect((await containerdImages(C, 'dry-node')).size).toBe(0);
+    expect((await containerdContent(C, 'dry-node')).size).toBe(0);
+  });
+
   it('loads a bundle into k8s.io: the names the pods use, the locked digests, only the amd64 blobs; a rerun sends nothing', async () => {
     const r = await warm('k8s.io');
     expect(r.code, show(r)).toBe(0);
