@@ -258,6 +258,11 @@ describe('the resolve, mirror, bundle_create, bundle_import and warm roles', () 
     const r = await playbook(['warm.yml']);
     expect(r.code, show(r)).not.toBe(0);
     expect(r.stdout).toMatch(/airlock warm failed \[CONTAINERD_FAILED\] \(exit 1, failure\)/);
+    // Check mode runs airlock warm --dry-run, which reads the node: the same failure.
+    const checked = await playbook(['warm.yml', '--check']);
+    expect(checked.code, show(checked)).not.toBe(0);
+    expect(checked.stdout).toMatch(/--dry-run/);
+    expect(checked.stdout).toMatch(/\[CONTAINERD_FAILED\]/);
   });
 });
 
