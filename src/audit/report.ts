@@ -27,7 +27,8 @@ export function formatAuditJson(r: AuditResult): string {
   return `${JSON.stringify({ type: 'audit', clean: r.findings.length === 0, ...r })}\n`;
 }
 
-function xml(text: string): string {
+/** `text` escaped for an XML attribute or element. */
+export function xml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 

@@ -7,6 +7,7 @@ import { AirlockError, ErrorCodes } from '../errors.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { parseReference, formatReference, repositoryName } from '../ref/reference.js';
 import { imageContent } from '../store/content.js';
+import { joinName } from '../transport/layout/names.js';
 import { BUNDLE_CHECKSUMS } from '../transport/archive/bundle-writer.js';
 import { indexTarSource } from '../transport/archive/tar-index.js';
 import type { VolumeSet } from '../transport/archive/volume-set.js';
@@ -146,7 +147,7 @@ export async function verifyBundle(file: string, opts: { signal?: AbortSignal; o
       // Referrers beside it: cosign's by their tag, OCI's by digest, as the store names them.
       const repository = repositoryName(ref);
       for (const r of image.referrers ?? []) {
-        const at = r.tag !== undefined ? `${repository}:${r.tag}` : `${repository}@${r.digest}`;
+        const at = (r.tag !== undefined ? joinName({ repository, tag: r.tag }) : joinName({ repository, digest: r.digest }))!;
         if (byName.get(at) !== r.digest) result.lock.push(`${key}: its referrer ${r.tag ?? r.digest} (${r.artifactType ?? r.mediaType}) is in the lock, not in the bundle`);
       }
     }

@@ -1,18 +1,15 @@
 import { AirlockError, ErrorCodes } from '../errors.js';
 import { auditNode, type NodeAuditResult } from '../audit/node.js';
+import { xml } from '../audit/report.js';
 import { readLock } from '../lock/read.js';
 import { parsePlatform } from '../oci/platform.js';
 import { Ctr } from '../warm/ctr.js';
 import { parseNames } from '../warm/names.js';
 import { selectKeys } from '../warm/plan.js';
-import { nodePlatform } from '../warm/platform.js';
+import { hostPlatform } from '../warm/platform.js';
 import type { AuditFlags } from './audit-action.js';
 import { ExitCodes } from './exit-codes.js';
 import { interruptSignal } from './interrupt.js';
-
-function xml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
-}
 
 function format(r: NodeAuditResult, socket: string, how: string): string {
   if (how === 'json') return `${JSON.stringify({ type: 'node-audit', socket, clean: r.findings.length === 0, ...r })}\n`;
@@ -26,7 +23,7 @@ function format(r: NodeAuditResult, socket: string, how: string): string {
 
 /** `airlock audit --containerd SOCKET --lock LOCK`: one node against the locks. */
 export async function runNodeAudit(flags: AuditFlags, how: string): Promise<void> {
-  const platform = flags.platform ? parsePlatform(flags.platform) : nodePlatform(process.arch, process.platform, String((process.config.variables as { arm_version?: unknown }).arm_version ?? ''));
+  const platform = flags.platform ? parsePlatform(flags.platform) : hostPlatform();
   const names = flags.names ? parseNames(flags.names) : undefined;
   const ctr = new Ctr({ socket: flags.containerd!, namespace: flags.namespace, signal: interruptSignal() });
   await ctr.probe();

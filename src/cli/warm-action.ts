@@ -2,7 +2,7 @@ import { AirlockError, ErrorCodes } from '../errors.js';
 import { parsePlatform } from '../oci/platform.js';
 import { parseNames } from '../warm/names.js';
 import { planWarm } from '../warm/plan.js';
-import { nodePlatform } from '../warm/platform.js';
+import { hostPlatform } from '../warm/platform.js';
 import { openWarmSource } from '../warm/source.js';
 import { warm, type WarmPause, type WarmReport } from '../warm/warm.js';
 import { formatBytes } from './format.js';
@@ -60,7 +60,7 @@ export async function run(from: string, flags: WarmFlags): Promise<void> {
   if (flags.snapshotter && !flags.unpack) throw new AirlockError(ErrorCodes.USAGE, '--snapshotter goes with --unpack');
   const platform = flags.platform
     ? parsePlatform(flags.platform)
-    : nodePlatform(process.arch, process.platform, String((process.config.variables as { arm_version?: unknown }).arm_version ?? ''));
+    : hostPlatform();
   const names = flags.names ? parseNames(flags.names) : undefined;
   const pause = testPause(process.env.AIRLOCK_WARM_TEST_PAUSE);
   const src = await openWarmSource(from, { lockFile: flags.lock, store: flags.store });

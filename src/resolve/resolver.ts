@@ -14,7 +14,7 @@ import { openReader } from '../transport/open.js';
 import { dockerLocation } from '../transport/registry/transport.js';
 import type { Location } from '../transport/types.js';
 import { discoverReferrers } from '../referrers/discover.js';
-import { toLocked, type ReferrerChoice } from '../referrers/kinds.js';
+import { toLocked, type Referrer, type ReferrerChoice } from '../referrers/kinds.js';
 import { resolveImage, type ImageReadAccess } from './image.js';
 
 import { DEFAULT_RESOLVE_CONCURRENCY } from './defaults.js';
@@ -74,11 +74,9 @@ export async function resolvePlan(planned: PlannedImage[], opts: ResolveOptions)
           const access = await accessFor(p.source, opts);
           const image = await resolveImage(p, access, opts.rules);
           const choice = opts.referrers ?? 'all';
-          if (choice !== 'none') {
-            const found = await discoverReferrers(access.reader, access.repository, image.digest, choice);
-            if (found.length > 0) image.referrers = found.map(toLocked);
-          }
-          if (p.verify) await requireSignature(p.key, access, image.digest, await keys.get(p.verify.value.key));
+          const found = choice !== 'none' ? await discoverReferrers(access.reader, access.repository, image.digest, choice) : undefined;
+          if (found && found.length > 0) image.referrers = found.map(toLocked);
+          if (p.verify) await requireSignature(p.key, access, image.digest, await keys.get(p.verify.value.key), found);
           images[p.key] = image;
           opts.onProgress?.({ key: p.key, done: ++done, total: planned.length, image });
         } catch (err) {
@@ -131,9 +129,10 @@ class KeyCache {
 /**
  * Fails closed unless the image `digest` at its source carries a signature made with `key`
  * (cosign's .sig or a sigstore bundle): SIGNATURE_MISSING or SIGNATURE_INVALID naming it.
+ * `found`: its referrers as resolve already found them, not looked for twice.
  */
-async function requireSignature(key: string, access: ImageReadAccess, digest: Digest, pub: KeyObject): Promise<void> {
-  const check = await checkSignatures(access.reader, access.repository, digest, pub);
+async function requireSignature(key: string, access: ImageReadAccess, digest: Digest, pub: KeyObject, found: readonly Referrer[] | undefined): Promise<void> {
+  const check = await checkSignatures(access.reader, access.repository, digest, pub, found);
   if (check.status === 'signed') return;
   if (check.status === 'missing') throw new AirlockError(ErrorCodes.SIGNATURE_MISSING, `${key}: ${access.repository}@${digest} has no signature (verify: in the image set requires one)`, { key, digest });
   throw new AirlockError(ErrorCodes.SIGNATURE_INVALID, `${key}: ${access.repository}@${digest} is not signed with the key: ${check.problems.join('; ')}`, { key, digest, problems: check.problems });

@@ -8,9 +8,11 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { AirlockError, ErrorCodes } from '../errors.js';
-import { digestHex, digestOf, type Digest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { digestHex, type Digest } from '../oci/digest.js';
 import { parseManifest } from '../oci/manifest.js';
 import type { ContentReader } from '../transport/types.js';
+import { readSignatureBlob } from './blob.js';
 
 export const SIMPLE_SIGNING_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
@@ -81,10 +83,13 @@ export interface SignatureCheck {
   problems: string[];
 }
 
-/** Checks the cosign signatures of the image `digest` in `repository` of `reader` with `key`. */
-export async function checkCosignSignatures(reader: ContentReader, repository: string, digest: Digest, key: KeyObject): Promise<SignatureCheck> {
+/**
+ * Checks the cosign signatures of the image `digest` in `repository` of `reader` with `key`.
+ * `found`: the `.sig` manifest already looked up (null: there is none), so it is not asked again.
+ */
+export async function checkCosignSignatures(reader: ContentReader, repository: string, digest: Digest, key: KeyObject, found?: Descriptor | null): Promise<SignatureCheck> {
   const tag = signatureTag(digest);
-  const desc = await reader.headManifest(repository, tag);
+  const desc = found === undefined ? await reader.headManifest(repository, tag) : found;
   if (!desc) return { status: 'missing', signatures: 0, problems: [] };
   const fetched = await reader.getManifest(repository, desc.digest, desc.digest as Digest);
   const m = parseManifest(fetched.bytes, fetched.mediaType);
@@ -100,10 +105,10 @@ export async function checkCosignSignatures(reader: ContentReader, repository: s
       problems.push(`${layer.digest}: a payload of ${layer.size} bytes`);
       continue;
     }
-    const chunks: Buffer[] = [];
-    for await (const c of await reader.getBlob(repository, layer.digest as Digest)) chunks.push(c as Buffer);
-    const payload = Buffer.concat(chunks);
-    if (digestOf(payload) !== layer.digest) {
+    let payload: Buffer;
+    try {
+      payload = await readSignatureBlob(reader, repository, layer);
+    } catch {
       problems.push(`${layer.digest}: the payload does not match its digest`);
       continue;
     }

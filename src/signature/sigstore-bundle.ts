@@ -10,10 +10,11 @@ import type { KeyObject } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import type { Descriptor } from '../oci/descriptor.js';
-import { digestHex, verifyBytes, type Digest } from '../oci/digest.js';
+import { digestHex, type Digest } from '../oci/digest.js';
 import { parseManifest } from '../oci/manifest.js';
 import { BUNDLE_PREDICATE_ANNOTATION, COSIGN_SIGN_PREDICATE, isSigstoreBundleType } from '../referrers/kinds.js';
 import type { ContentReader } from '../transport/types.js';
+import { readSignatureBlob } from './blob.js';
 
 /** The in-toto statement type a DSSE envelope of an image signature carries. */
 const IN_TOTO_TYPE = 'application/vnd.in-toto+json';
@@ -21,19 +22,6 @@ const IN_TOTO_TYPE = 'application/vnd.in-toto+json';
 const MAX_BUNDLE_BYTES = 1024 * 1024;
 
 type ByteReader = Pick<ContentReader, 'getManifest' | 'getBlob'>;
-
-async function readBlob(reader: ByteReader, repository: string, d: Descriptor): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of await reader.getBlob(repository, d.digest)) {
-    size += (c as Buffer).length;
-    if (size > d.size) break;
-    chunks.push(c as Buffer);
-  }
-  const bytes = Buffer.concat(chunks);
-  verifyBytes(bytes, d.digest, d.size, `bundle ${d.digest}`);
-  return bytes;
-}
 
 /** A verifier trusting only `key` (any hint), with no log, authority or timestamp thresholds. */
 function keyVerifier(key: KeyObject): Verifier {
@@ -106,7 +94,7 @@ export async function checkBundleSignatures(reader: ByteReader, repository: stri
     }
     let json: unknown;
     try {
-      json = JSON.parse((await readBlob(reader, repository, layer)).toString('utf8'));
+      json = JSON.parse((await readSignatureBlob(reader, repository, layer)).toString('utf8'));
     } catch (err) {
       problems.push(`${r.digest}: ${(err as Error).message}`);
       continue;

@@ -33,6 +33,11 @@ export function nodePlatform(arch: string = process.arch, os: string = process.p
   return { os: ociOs, ...a };
 }
 
+/** This machine's platform (`nodePlatform` with Node's own `arm_version`): the default of --platform. */
+export function hostPlatform(): Platform {
+  return nodePlatform(process.arch, process.platform, String((process.config.variables as { arm_version?: unknown }).arm_version ?? ''));
+}
+
 /** arm64 images usually leave out `v8`; 32-bit arm without a variant is v7 (containerd's normalisation). */
 function variantOf(p: Platform): string | undefined {
   if (p.architecture === 'arm64' && (p.variant === undefined || p.variant === 'v8')) return undefined;

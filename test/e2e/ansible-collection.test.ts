@@ -9,7 +9,7 @@
  * (an HTTPS stand-in of the Kubernetes API) against a lock: clean, drifted (failing the play,
  * or registered for a report), and from a pods file.
  */
-import { spawn } from 'node:child_process';
+import { ansiblePlaybook } from './ansible-helpers.js';
 import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,27 +63,9 @@ afterAll(async () => {
 
 /** Runs ansible-playbook in `dir` with the sandbox's environment (airlock on PATH, private HOME and store). */
 function playbook(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    // The interpreter running ansible-playbook: no interpreter discovery on each run.
-    const interpreter = ['-e', 'ansible_python_interpreter={{ ansible_playbook_python }}'];
-    const child = spawn('ansible-playbook', ['-i', 'localhost,', '-c', 'local', ...interpreter, ...args], {
-      cwd: dir,
-      env: {
-        ...sb.env,
-        ANSIBLE_CONFIG: join(dir, 'ansible.cfg'),
-        ANSIBLE_LOCALHOST_WARNING: 'false',
-        ANSIBLE_NOCOLOR: '1',
-        ANSIBLE_FORCE_COLOR: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  // The interpreter running ansible-playbook: no interpreter discovery on each run.
+  const interpreter = ['-e', 'ansible_python_interpreter={{ ansible_playbook_python }}'];
+  return ansiblePlaybook(dir, ['-i', 'localhost,', '-c', 'local', ...interpreter, ...args], { ...sb.env, ANSIBLE_FORCE_COLOR: '0' });
 }
 
 /** The play recap of localhost. */

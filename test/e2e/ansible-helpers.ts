@@ -33,8 +33,12 @@ export function lockOf(imagesYaml: string, destinationOf: (p: PlannedImage) => s
   return { version: 1, images };
 }
 
-/** Runs ansible-playbook with `args` in `dir` (its ansible.cfg, a private HOME), quietly and locally; resolves with its output. */
-export function ansiblePlaybook(dir: string, args: string[]): Promise<CliResult> {
+/**
+ * Runs ansible-playbook with `args` in `dir` (its ansible.cfg, a private HOME), quietly and
+ * locally; resolves with its output. `env` is laid over the environment (a sandbox's PATH,
+ * HOME and store).
+ */
+export function ansiblePlaybook(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('ansible-playbook', args, {
       cwd: dir,
@@ -45,6 +49,7 @@ export function ansiblePlaybook(dir: string, args: string[]): Promise<CliResult>
         ANSIBLE_LOCALHOST_WARNING: 'false',
         ANSIBLE_INVENTORY_UNPARSED_WARNING: 'false',
         ANSIBLE_NOCOLOR: '1',
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
